@@ -1,0 +1,14 @@
+import type { Config } from '../config.js';
+import type { Sql } from '../db/sql.js';
+import { createRunActivities } from './run.js';
+import { createWebhookActivities } from './webhook.js';
+
+export type ActivityDeps = { sql: Sql; config: Config };
+
+/** Every activity the worker registers; workflows import this module's type only. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createRunActivities(deps),
+    ...createWebhookActivities(deps),
+  };
+}

@@ -1,0 +1,31 @@
+import { Hono } from 'hono';
+import { requireAccount, type AppEnv } from './auth.js';
+import type { AppDeps } from './deps.js';
+import { ApiError, errorResponse } from './errors.js';
+import { openApiDocument } from './openapi.js';
+import { accountRoutes } from './routes/account.js';
+import { adminRoutes } from './routes/admin.js';
+import { inboundRoutes } from './routes/inbound.js';
+import { logRoutes } from './routes/logs.js';
+import { receiveConfigRoutes } from './routes/receive-configs.js';
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+  const document = openApiDocument();
+
+  app.get('/health', (c) => c.json({ ok: true }));
+  app.get('/openapi.json', (c) => c.json(document));
+  app.route('/v1/admin', adminRoutes(deps));
+  app.route('/v1/inbound', inboundRoutes(deps));
+
+  const account = new Hono<AppEnv>();
+  account.use('*', requireAccount(deps.sql));
+  account.route('/', accountRoutes(deps));
+  account.route('/receive-configs', receiveConfigRoutes(deps));
+  account.route('/logs', logRoutes(deps));
+  app.route('/v1/:sid', account);
+
+  app.notFound((c) => errorResponse(new ApiError(404, 'not_found', 'no such route'), c));
+  app.onError(errorResponse);
+  return app;
+}

@@ -1,0 +1,45 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { Sql } from '../db/sql.js';
+import { ApiError } from './errors.js';
+
+export type Account = { sid: string; name: string; country: string; timezone: string };
+export type AppEnv = { Variables: { account: Account } };
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = createHash('sha256').update(a).digest();
+  const y = createHash('sha256').update(b).digest();
+  return timingSafeEqual(x, y);
+}
+
+function bearer(header: string | undefined): string | null {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  return m ? m[1]!.trim() : null;
+}
+
+/** Operator and carrier routes: `Authorization: Bearer <token>` (SPEC §6). */
+export function requireBearer(token: string, realm: string, opts: { queryParam?: string } = {}): MiddlewareHandler {
+  return async (c, next) => {
+    const given = bearer(c.req.header('authorization')) ?? (opts.queryParam ? c.req.query(opts.queryParam) ?? null : null);
+    if (!given || !sameSecret(given, token)) throw new ApiError(401, 'unauthorized', `a valid ${realm} bearer token is required`);
+    await next();
+  };
+}
+
+/** Account routes `/v1/{sid}/...`: the `api-key` header of that account, and only that account. */
+export function requireAccount(sql: Sql): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const sid = c.req.param('sid');
+    const key = c.req.header('api-key');
+    if (!sid || !key) throw new ApiError(401, 'unauthorized', 'the api-key header of the account is required');
+    const [row] = await sql<(Account & { api_key_hash: string })[]>`
+      SELECT sid, name, country, timezone, api_key_hash FROM accounts WHERE sid = ${sid}`;
+    if (!row || !sameSecret(hashKey(key), row.api_key_hash)) throw new ApiError(401, 'unauthorized', 'unknown account or wrong api-key');
+    c.set('account', { sid: row.sid, name: row.name, country: row.country, timezone: row.timezone });
+    await next();
+  };
+}

@@ -1,0 +1,67 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+import { ValidationError } from '../domain/errors.js';
+
+/** An error the API answers with as it is: status, code, message and, where known, the field. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+
+/** The first problem of a zod failure, as a ValidationError naming the field (dotted path). */
+export function fromZod(error: z.ZodError, prefix = ''): ValidationError {
+  const issue = error.issues[0]!;
+  let path = issue.path.map(String);
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    path = [...path, issue.keys[0]!];
+    message = 'is not a known field';
+  } else if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
+    message = 'is required';
+  }
+  const field = [prefix, ...path].filter(Boolean).join('.') || 'body';
+  return new ValidationError(field, message);
+}
+
+export async function parseJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new ValidationError('body', 'must be a JSON object');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body', 'must be a JSON object');
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw fromZod(parsed.error);
+  return parsed.data;
+}
+
+export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) throw fromZod(parsed.error);
+  return parsed.data;
+}
+
+type ErrorBody = { error: { code: string; message: string; field?: string } };
+
+/** One JSON shape for every error (SPEC §6). */
+export function errorResponse(err: Error, c: Context): Response {
+  const body = (code: string, message: string, field?: string): ErrorBody => ({ error: { code, message, ...(field ? { field } : {}) } });
+  if (err instanceof ValidationError) {
+    return c.json(body(err.code, `${err.field} ${err.message}`, err.field), err.status as ContentfulStatusCode);
+  }
+  if (err instanceof ApiError) return c.json(body(err.code, err.message, err.field), err.status);
+  if (err instanceof HTTPException) return c.json(body('http_error', err.message || 'request refused'), err.status as ContentfulStatusCode);
+  console.error(err);
+  return c.json(body('internal', 'internal error'), 500);
+}

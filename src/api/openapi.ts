@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { receiveConfigInputSchema } from '../domain/receive-config.js';
+import { inboundInputSchema } from '../ingest/ingest.js';
+import { accountInput, assignInput, numberInput } from './routes/admin.js';
+import { senderIdInput } from './routes/account.js';
+
+/** Request schemas come from the same zod schemas the routes validate with, so they cannot drift. */
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+
+const error = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+    },
+  },
+};
+
+type Op = { summary: string; auth: 'admin' | 'account' | 'ingest' | null; body?: z.ZodType; status: number; params?: string[]; query?: string[] };
+
+const ops: Record<string, Record<string, Op>> = {
+  '/v1/admin/accounts': { post: { summary: 'Create an account; the api_key is shown once', auth: 'admin', body: accountInput, status: 201 } },
+  '/v1/admin/numbers': { post: { summary: 'Create a number (long code, short code, shared short code)', auth: 'admin', body: numberInput, status: 201 } },
+  '/v1/admin/numbers/{number}/accounts': { post: { summary: 'Assign a number to an account', auth: 'admin', body: assignInput, status: 201, params: ['number'] } },
+  '/v1/{sid}/numbers': { get: { summary: "The account's numbers", auth: 'account', status: 200, params: ['sid'] } },
+  '/v1/{sid}/sender-ids': {
+    post: { summary: 'Register a sender ID', auth: 'account', body: senderIdInput, status: 201, params: ['sid'] },
+    get: { summary: "The account's sender IDs", auth: 'account', status: 200, params: ['sid'] },
+  },
+  '/v1/{sid}/receive-configs': {
+    post: { summary: 'Create a receive configuration', auth: 'account', body: receiveConfigInputSchema, status: 201, params: ['sid'] },
+    get: { summary: 'List receive configurations', auth: 'account', status: 200, params: ['sid'], query: ['number', 'limit', 'offset'] },
+  },
+  '/v1/{sid}/receive-configs/{id}': {
+    get: { summary: 'One receive configuration', auth: 'account', status: 200, params: ['sid', 'id'] },
+    put: { summary: 'Replace a receive configuration', auth: 'account', body: receiveConfigInputSchema, status: 200, params: ['sid', 'id'] },
+    delete: { summary: 'Delete a receive configuration', auth: 'account', status: 204, params: ['sid', 'id'] },
+  },
+  '/v1/inbound': {
+    post: { summary: 'Ingest one MO message; 202 once stored', auth: 'ingest', body: inboundInputSchema, status: 202 },
+    get: { summary: 'Ingest one MO message from query parameters (token may be given as ?token=)', auth: 'ingest', status: 202, query: ['id', 'source', 'recipient', 'message', 'operator', 'circle', 'received_at', 'token'] },
+  },
+  '/v1/{sid}/logs': { get: { summary: 'MO logs, newest first', auth: 'account', status: 200, params: ['sid'], query: ['outcome', 'number', 'limit', 'offset'] } },
+  '/v1/{sid}/logs/{id}': { get: { summary: 'One MO log with its actions and Temporal UI link', auth: 'account', status: 200, params: ['sid', 'id'] } },
+};
+
+export function openApiDocument(extra: Record<string, Record<string, Op>> = {}) {
+  const paths: Record<string, unknown> = {};
+  for (const [path, methods] of Object.entries({ ...ops, ...extra })) {
+    paths[path] = Object.fromEntries(
+      Object.entries(methods).map(([method, op]) => [
+        method,
+        {
+          summary: op.summary,
+          security: op.auth === 'account' ? [{ apiKey: [] }] : op.auth ? [{ [op.auth === 'admin' ? 'adminToken' : 'ingestToken']: [] }] : [],
+          parameters: [
+            ...(op.params ?? []).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+            ...(op.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+          ],
+          ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema(op.body) } } } } : {}),
+          responses: {
+            [op.status]: { description: 'success', ...(op.status === 204 ? {} : { content: { 'application/json': { schema: { type: 'object' } } } }) },
+            '4XX': { description: 'bad input, unknown resource or no access', content: { 'application/json': { schema: error } } },
+          },
+        },
+      ]),
+    );
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Inbound SMS keyword engine', version: '1', description: 'Receive MO messages on virtual numbers and act on them per keyword.' },
+    components: {
+      securitySchemes: {
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
+        ingestToken: { type: 'http', scheme: 'bearer', description: 'INGEST_TOKEN' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'api-key' },
+      },
+    },
+    paths,
+  };
+}
+
+export type OpenApiOp = Op;

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ValidationError } from '../../domain/errors.js';
+import { normalizeNumber, numberKindProblem } from '../../domain/phone.js';
+import { isValidTimeZone } from '../../domain/time.js';
+import { hashKey, requireBearer } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { ApiError, notFound, parseJson } from '../errors.js';
+
+export const accountInput = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    country: z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166 two-letter country code').transform((s) => s.toUpperCase()),
+    timezone: z.string().refine(isValidTimeZone, 'must be an IANA time zone, like Asia/Kolkata').default('UTC'),
+  })
+  .strict();
+
+export const numberInput = z
+  .object({
+    number: z.string().min(1),
+    kind: z.enum(['long_code', 'short_code']),
+    shared: z.boolean().default(false),
+  })
+  .strict();
+
+export const assignInput = z.object({ sid: z.string().min(1) }).strict();
+
+export function adminRoutes(deps: AppDeps) {
+  const { sql } = deps;
+  const app = new Hono();
+  app.use('*', requireBearer(deps.tokens.admin, 'operator'));
+
+  app.post('/accounts', async (c) => {
+    const input = await parseJson(c, accountInput);
+    const sid = `HX${input.country}${randomBytes(6).toString('hex').toUpperCase()}`;
+    const apiKey = `A${randomBytes(24).toString('hex')}`;
+    const [row] = await sql`
+      INSERT INTO accounts (sid, name, country, timezone, api_key_hash)
+      VALUES (${sid}, ${input.name}, ${input.country}, ${input.timezone}, ${hashKey(apiKey)})
+      RETURNING sid, name, country, timezone, created_at`;
+    // The key is shown once; only its hash is kept.
+    return c.json({ ...row, api_key: apiKey }, 201);
+  });
+
+  app.post('/numbers', async (c) => {
+    const input = await parseJson(c, numberInput);
+    const number = normalizeNumber(input.number);
+    const problem = numberKindProblem(number, input.kind);
+    if (problem) throw new ValidationError('number', problem);
+    if (input.shared && input.kind !== 'short_code') throw new ValidationError('shared', 'only a short code can be shared');
+    const [row] = await sql`
+      INSERT INTO numbers (number, kind, shared) VALUES (${number}, ${input.kind}, ${input.shared})
+      ON CONFLICT (number) DO NOTHING RETURNING number, kind, shared, created_at`;
+    if (!row) throw new ApiError(409, 'conflict', `number ${number} exists already`, 'number');
+    return c.json(row, 201);
+  });
+
+  app.post('/numbers/:number/accounts', async (c) => {
+    const number = normalizeNumber(decodeURIComponent(c.req.param('number')));
+    const input = await parseJson(c, assignInput);
+    const result = await sql.begin(async (tx) => {
+      const [num] = await tx<{ shared: boolean }[]>`SELECT shared FROM numbers WHERE number = ${number} FOR UPDATE`;
+      if (!num) throw notFound(`number ${number}`);
+      const [acct] = await tx`SELECT sid FROM accounts WHERE sid = ${input.sid}`;
+      if (!acct) throw new ValidationError('sid', 'is not an account');
+      const owners = await tx<{ sid: string }[]>`SELECT sid FROM number_accounts WHERE number = ${number}`;
+      if (!num.shared && owners.some((o) => o.sid !== input.sid)) {
+        throw new ApiError(409, 'conflict', `number ${number} is dedicated to another account`, 'sid');
+      }
+      await tx`INSERT INTO number_accounts (number, sid) VALUES (${number}, ${input.sid}) ON CONFLICT DO NOTHING`;
+      return { number, sid: input.sid, shared: num.shared };
+    });
+    return c.json(result, 201);
+  });
+
+  return app;
+}

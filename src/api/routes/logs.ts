@@ -1,0 +1,69 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { temporalUiUrl } from '../../runtime/temporal.js';
+import type { AppEnv } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { notFound, parseQuery } from '../errors.js';
+
+type LogRow = {
+  id: string; source: string; recipient: string; message: string; operator: string | null; circle: string | null;
+  keyword: string | null; outcome: string; config_id: string | null; workflow_id: string | null;
+  dispatch_state: string; run_status: string | null; received_at: Date; created_at: Date;
+};
+type ActionRow = { log_id: string; type: string; status: string; attempts: number; last_error: string | null; detail: Record<string, unknown>; updated_at: Date };
+
+const listQuery = z.object({
+  outcome: z.enum(['keyword', 'expired', 'default', 'no_match']).optional(),
+  number: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** MO logs: what arrived, what matched, and what each action did (SPEC §6). */
+export function logRoutes(deps: AppDeps) {
+  const { sql, config } = deps;
+  const app = new Hono<AppEnv>();
+
+  const view = (r: LogRow, actions: ActionRow[]) => ({
+    id: r.id,
+    source: r.source,
+    recipient: r.recipient,
+    message: r.message,
+    operator: r.operator,
+    circle: r.circle,
+    keyword: r.keyword,
+    outcome: r.outcome,
+    config_id: r.config_id,
+    workflow_id: r.workflow_id,
+    run_status: r.workflow_id ? (r.dispatch_state === 'pending' ? 'queued' : (r.run_status ?? 'started')) : null,
+    temporal_ui_url: temporalUiUrl(config, r.workflow_id),
+    received_at: r.received_at,
+    actions: actions
+      .filter((a) => a.log_id === r.id)
+      .map((a) => ({ type: a.type, status: a.status, attempts: a.attempts, last_error: a.last_error, ...a.detail, updated_at: a.updated_at })),
+  });
+
+  app.get('/', async (c) => {
+    const { sid } = c.get('account');
+    const q = parseQuery(c, listQuery);
+    const rows = await sql<LogRow[]>`
+      SELECT * FROM inbound_messages WHERE sid = ${sid}
+      ${q.outcome ? sql`AND outcome = ${q.outcome}` : sql``}
+      ${q.number ? sql`AND recipient = ${q.number}` : sql``}
+      ORDER BY seq DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
+    const actions = rows.length
+      ? await sql<ActionRow[]>`SELECT * FROM message_actions WHERE log_id IN ${sql(rows.map((r) => r.id))} ORDER BY type`
+      : [];
+    return c.json({ data: rows.map((r) => view(r, actions)), limit: q.limit, offset: q.offset });
+  });
+
+  app.get('/:id', async (c) => {
+    const { sid } = c.get('account');
+    const [row] = await sql<LogRow[]>`SELECT * FROM inbound_messages WHERE id = ${c.req.param('id')} AND sid = ${sid}`;
+    if (!row) throw notFound('log');
+    const actions = await sql<ActionRow[]>`SELECT * FROM message_actions WHERE log_id = ${row.id} ORDER BY type`;
+    return c.json(view(row, actions));
+  });
+
+  return app;
+}

@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const number = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? fallback : Number(v)))
+    .pipe(z.number().finite().positive());
+
+const envSchema = z.object({
+  PORT: number(3000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: optionalString,
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: optionalString,
+  EMBEDDED_PG_PORT: number(54329),
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('inbound-sms'),
+  TEMPORAL_CLI_PATH: z.string().default('temporal'),
+  TEMPORAL_UI_URL: optionalString,
+  TEMPORAL_DEV_PORT: number(7233),
+  TEMPORAL_DEV_UI_PORT: number(8233),
+  ADMIN_TOKEN: optionalString,
+  INGEST_TOKEN: optionalString,
+  SMS_PROVIDER: z.enum(['log', 'http', 'kaleyra']).default('log'),
+  SMS_HTTP_URL: optionalString,
+  KALEYRA_SID: optionalString,
+  KALEYRA_API_KEY: optionalString,
+  KALEYRA_BASE_URL: z.string().default('https://api.kaleyra.io'),
+  SMTP_URL: optionalString,
+  MAIL_FROM: z.string().default('Inbound SMS <no-reply@localhost>'),
+  WEBHOOK_RETRY_HOURS: number(72),
+  WEBHOOK_TIMEOUT_SECONDS: number(10),
+  WEBHOOK_INITIAL_INTERVAL_SECONDS: number(1),
+  DISPATCH_INTERVAL_MS: number(2000),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  publicUrl: string | undefined;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  embeddedPgPort: number;
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    cliPath: string;
+    uiUrl: string | undefined;
+    devPort: number;
+    devUiPort: number;
+  };
+  adminToken: string | undefined;
+  ingestToken: string | undefined;
+  sms: {
+    provider: 'log' | 'http' | 'kaleyra';
+    httpUrl: string | undefined;
+    kaleyraSid: string | undefined;
+    kaleyraApiKey: string | undefined;
+    kaleyraBaseUrl: string;
+  };
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  webhook: { retryHours: number; timeoutSeconds: number; initialIntervalSeconds: number };
+  dispatchIntervalMs: number;
+};
+
+/** The one place that reads the environment. Throws with every bad variable named. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  if (e.SMS_PROVIDER === 'http' && !e.SMS_HTTP_URL) throw new Error('invalid configuration: SMS_HTTP_URL is required when SMS_PROVIDER=http');
+  if (e.SMS_PROVIDER === 'kaleyra' && (!e.KALEYRA_SID || !e.KALEYRA_API_KEY))
+    throw new Error('invalid configuration: KALEYRA_SID and KALEYRA_API_KEY are required when SMS_PROVIDER=kaleyra');
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: e.PUBLIC_URL,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      cliPath: e.TEMPORAL_CLI_PATH,
+      uiUrl: e.TEMPORAL_UI_URL ?? (e.TEMPORAL_ADDRESS ? undefined : `http://localhost:${e.TEMPORAL_DEV_UI_PORT}`),
+      devPort: e.TEMPORAL_DEV_PORT,
+      devUiPort: e.TEMPORAL_DEV_UI_PORT,
+    },
+    adminToken: e.ADMIN_TOKEN,
+    ingestToken: e.INGEST_TOKEN,
+    sms: {
+      provider: e.SMS_PROVIDER,
+      httpUrl: e.SMS_HTTP_URL,
+      kaleyraSid: e.KALEYRA_SID,
+      kaleyraApiKey: e.KALEYRA_API_KEY,
+      kaleyraBaseUrl: e.KALEYRA_BASE_URL,
+    },
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    webhook: {
+      retryHours: e.WEBHOOK_RETRY_HOURS,
+      timeoutSeconds: e.WEBHOOK_TIMEOUT_SECONDS,
+      initialIntervalSeconds: e.WEBHOOK_INITIAL_INTERVAL_SECONDS,
+    },
+    dispatchIntervalMs: e.DISPATCH_INTERVAL_MS,
+  };
+}
+
+/** Reads `.env` into the process environment when the file exists; variables already set win. */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}

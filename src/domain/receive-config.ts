@@ -1,0 +1,219 @@
+import { z } from 'zod';
+import { ValidationError } from './errors.js';
+import { keywordProblem, normalizeKeyword, parseTemplate } from './keywords.js';
+import { normalizeNumber } from './phone.js';
+import { parseLocalDateTime } from './time.js';
+
+export const localDateTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'must be a date-time as YYYY-MM-DD HH:MM:SS');
+const route = z.enum(['MKT', 'TXN']);
+const templateId = z.string().regex(/^\d{1,30}$/, 'must be the digits of a DLT template id');
+const senderId = z.string().trim().min(1).max(20);
+const msisdn = z
+  .string()
+  .transform(normalizeNumber)
+  .pipe(z.string().regex(/^\+?\d{5,15}$/, 'must be a phone number, like +919812345678'));
+
+export const scheduleSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('instant') }).strict(),
+  z.object({ type: z.literal('scheduled'), at: localDateTime }).strict(),
+]);
+
+export const autoReplySchema = z
+  .object({
+    sender: senderId,
+    message: z.string().min(1).max(1600),
+    route: route.nullish(),
+    template_id: templateId.nullish(),
+    schedule: scheduleSchema.default({ type: 'instant' }),
+  })
+  .strict();
+
+const smsForwardSchema = z
+  .object({ to: msisdn, sender: senderId, route: route.nullish(), template_id: templateId.nullish() })
+  .strict();
+
+const emailForwardSchema = z
+  .object({
+    to: z.union([z.email(), z.array(z.email()).min(1).max(20)]).transform((v) => (Array.isArray(v) ? v : [v])),
+  })
+  .strict();
+
+export const forwardSchema = z
+  .object({ sms: smsForwardSchema.nullish(), email: emailForwardSchema.nullish() })
+  .strict()
+  .refine((f) => f.sms || f.email, { message: 'must have sms, email or both' });
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
+
+/** An inline webhook or a reference to a callback profile; one object so errors name the field. */
+export const triggerSchema = z
+  .object({
+    url: httpUrl.nullish(),
+    method: z.enum(['POST', 'GET']).nullish(),
+    body: z.string().max(10_000).nullish(),
+    content_type: z.string().min(1).max(200).nullish(),
+    callback_profile_id: z.string().min(1).nullish(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.callback_profile_id) {
+      for (const f of ['url', 'method', 'body', 'content_type'] as const) {
+        if (t[f] != null) ctx.addIssue({ code: 'custom', path: [f], message: 'must not be given with callback_profile_id' });
+      }
+    } else if (!t.url) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required (or give callback_profile_id)' });
+    } else if ((t.method ?? 'POST') === 'GET' && t.body != null) {
+      ctx.addIssue({ code: 'custom', path: ['body'], message: 'is only sent with method POST' });
+    }
+  });
+
+export const unsubscribeSchema = z.discriminatedUnion('scope', [
+  z.object({ scope: z.literal('configured'), senders: z.array(senderId).min(1).max(50) }).strict(),
+  z.object({ scope: z.literal('all') }).strict(),
+]);
+
+export const receiveConfigInputSchema = z
+  .object({
+    number: z.string().min(1),
+    default: z.boolean().default(false),
+    keyword: z.string().nullish(),
+    aliases: z.array(z.string()).max(20).nullish(),
+    template: z.string().max(200).nullish(),
+    expires_at: localDateTime.nullish(),
+    expiry_message: z.string().min(1).max(1600).nullish(),
+    auto_reply: autoReplySchema.nullish(),
+    forward: forwardSchema.nullish(),
+    trigger: triggerSchema.nullish(),
+    subscribe: z.boolean().nullish(),
+    unsubscribe: unsubscribeSchema.nullish(),
+  })
+  .strict();
+
+export type ReceiveConfigInput = z.output<typeof receiveConfigInputSchema>;
+export type AutoReply = z.output<typeof autoReplySchema>;
+export type Forward = z.output<typeof forwardSchema>;
+export type Trigger = z.output<typeof triggerSchema>;
+export type Unsubscribe = z.output<typeof unsubscribeSchema>;
+
+/** A configuration after the domain rules: what the store keeps. */
+export type ReceiveConfigRecord = {
+  number: string;
+  isDefault: boolean;
+  keyword: string | null;
+  aliases: string[];
+  template: string | null;
+  templateNames: string[];
+  expiresAtLocal: string | null;
+  expiresAt: Date | null;
+  expiryMessage: string | null;
+  autoReply: AutoReply | null;
+  /** the instant of a scheduled auto reply, resolved in the account's time zone */
+  replyAt: Date | null;
+  forward: Forward | null;
+  trigger: Trigger | null;
+  subscribe: boolean;
+  unsubscribe: Unsubscribe | null;
+};
+
+/** Time slack for "now" in a scheduled reply: a client's clock and the request take a moment. */
+const NOW_SLACK_MS = 60_000;
+
+/**
+ * The domain rules of SPEC §2 that need no database: keyword and template form, default vs
+ * keyword, at least one action, India's route and template id, schedule not in the past.
+ */
+export function checkReceiveConfig(
+  input: ReceiveConfigInput,
+  account: { country: string; timezone: string },
+  now: Date,
+): ReceiveConfigRecord {
+  const number = normalizeNumber(input.number);
+  let keyword: string | null = null;
+  let aliases: string[] = [];
+  let templateNames: string[] = [];
+  if (input.default) {
+    for (const f of ['keyword', 'aliases', 'template', 'expires_at'] as const) {
+      const v = input[f];
+      if (v != null && !(Array.isArray(v) && v.length === 0)) {
+        throw new ValidationError(f, 'a default configuration has no keyword, aliases, template or expiry');
+      }
+    }
+  } else {
+    if (input.keyword == null) throw new ValidationError('keyword', 'is required unless default is true');
+    const problem = keywordProblem(input.keyword);
+    if (problem) throw new ValidationError('keyword', problem);
+    keyword = normalizeKeyword(input.keyword);
+    const seen = new Set([keyword]);
+    (input.aliases ?? []).forEach((a, i) => {
+      const p = keywordProblem(a);
+      if (p) throw new ValidationError(`aliases.${i}`, p);
+      const n = normalizeKeyword(a);
+      if (seen.has(n)) throw new ValidationError(`aliases.${i}`, `"${n}" is given twice`);
+      seen.add(n);
+      aliases.push(n);
+    });
+    if (input.template != null) {
+      const t = parseTemplate(input.template, keyword);
+      if ('problem' in t) throw new ValidationError('template', t.problem);
+      templateNames = t.spec.names;
+    }
+  }
+
+  let expiresAt: Date | null = null;
+  if (input.expires_at != null) {
+    expiresAt = parseLocalDateTime(input.expires_at, account.timezone);
+    if (!expiresAt) throw new ValidationError('expires_at', 'is not a real date-time');
+  }
+  if (input.expiry_message != null && input.expires_at == null) {
+    throw new ValidationError('expiry_message', 'needs expires_at');
+  }
+
+  let replyAt: Date | null = null;
+  const reply = input.auto_reply ?? null;
+  if (reply?.schedule.type === 'scheduled') {
+    replyAt = parseLocalDateTime(reply.schedule.at, account.timezone);
+    if (!replyAt) throw new ValidationError('auto_reply.schedule.at', 'is not a real date-time');
+    if (replyAt.getTime() < now.getTime() - NOW_SLACK_MS) {
+      throw new ValidationError('auto_reply.schedule.at', 'must be now or in the future');
+    }
+  }
+
+  if (account.country === 'IN') {
+    const needDlt = (prefix: string, v: { route?: string | null; template_id?: string | null }) => {
+      if (!v.route) throw new ValidationError(`${prefix}.route`, 'is required for accounts registered in India (MKT or TXN)');
+      if (!v.template_id) throw new ValidationError(`${prefix}.template_id`, 'is required for accounts registered in India (DLT template id)');
+    };
+    if (reply) needDlt('auto_reply', reply);
+    if (input.forward?.sms) needDlt('forward.sms', input.forward.sms);
+  }
+
+  if (input.subscribe && input.unsubscribe) {
+    throw new ValidationError('unsubscribe', 'cannot be combined with subscribe');
+  }
+  const hasAction =
+    reply != null || input.forward != null || input.trigger != null || input.subscribe === true ||
+    input.unsubscribe != null || (input.expiry_message != null && expiresAt != null);
+  if (!hasAction) {
+    throw new ValidationError('actions', 'at least one action is required: auto_reply, forward, trigger, subscribe or unsubscribe');
+  }
+
+  return {
+    number,
+    isDefault: input.default,
+    keyword,
+    aliases,
+    template: input.template ?? null,
+    templateNames,
+    expiresAtLocal: input.expires_at ?? null,
+    expiresAt,
+    expiryMessage: input.expiry_message ?? null,
+    autoReply: reply,
+    replyAt,
+    forward: input.forward ?? null,
+    trigger: input.trigger ?? null,
+    subscribe: input.subscribe === true,
+    unsubscribe: input.unsubscribe ?? null,
+  };
+}

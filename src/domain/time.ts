@@ -1,0 +1,58 @@
+const LOCAL_FORMAT = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(tz: string): Intl.DateTimeFormat {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit',
+    });
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
+function wallClock(d: Date, tz: string): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
+  const parts = Object.fromEntries(formatter(tz).formatToParts(d).map((p) => [p.type, p.value]));
+  return { y: +parts.year!, mo: +parts.month!, d: +parts.day!, h: +parts.hour!, mi: +parts.minute!, s: +parts.second! };
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/** `YYYY-MM-DD HH:MM:SS` of an instant on the wall clock of a time zone (the <timestamp> format). */
+export function formatInZone(d: Date, tz: string): string {
+  const w = wallClock(d, tz);
+  return `${pad(w.y, 4)}-${pad(w.mo)}-${pad(w.d)} ${pad(w.h)}:${pad(w.mi)}:${pad(w.s)}`;
+}
+
+/**
+ * The instant at which a time zone's wall clock shows `local` (`YYYY-MM-DD HH:MM:SS`), or null
+ * when the text is not a real date-time. In a DST gap the later offset is used.
+ */
+export function parseLocalDateTime(local: string, tz: string): Date | null {
+  const m = LOCAL_FORMAT.exec(local);
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return null;
+  const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
+  const check = new Date(asUtc);
+  if (check.getUTCDate() !== d || check.getUTCMonth() !== mo - 1) return null;
+  // Two passes settle the zone's offset at the target instant (it may differ from the guess's).
+  let t = asUtc;
+  for (let i = 0; i < 2; i++) {
+    const w = wallClock(new Date(t), tz);
+    const offset = Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) - t;
+    t = asUtc - offset;
+  }
+  return new Date(t);
+}

@@ -1,0 +1,100 @@
+import { tokenize } from './keywords.js';
+
+/** Everything a message makes available to templates (SPEC §4). */
+export type MessageVariables = {
+  source: string;
+  recipient: string;
+  message: string;
+  keyword: string;
+  id: string;
+  kid: string;
+  operator: string;
+  circle: string;
+  timestamp: string;
+  description: string;
+  status: string;
+  status_trace: string;
+  parts: string[];
+  named: Record<string, string>;
+};
+
+export type RenderMode = 'text' | 'url' | 'json';
+
+export function buildVariables(input: {
+  id: string;
+  kid: string;
+  source: string;
+  recipient: string;
+  message: string;
+  keyword: string | null;
+  operator: string | null;
+  circle: string | null;
+  timestamp: string;
+  named?: Record<string, string>;
+}): MessageVariables {
+  return {
+    source: input.source,
+    recipient: input.recipient,
+    message: input.message,
+    keyword: input.keyword ?? '',
+    id: input.id,
+    kid: input.kid,
+    operator: input.operator ?? '',
+    circle: input.circle ?? '',
+    timestamp: input.timestamp,
+    description: 'Message has been sent',
+    status: 'SENT',
+    status_trace: 'SENT',
+    parts: tokenize(input.message),
+    named: input.named ?? {},
+  };
+}
+
+const VARIABLE = /<([a-z_][a-z0-9_]*)(?:\[(\d+)\])?>/gi;
+
+/** The value of one variable, or undefined when the name means nothing here. */
+export function lookupVariable(vars: MessageVariables, name: string, index?: number): string | undefined {
+  const key = name.toLowerCase();
+  if (key === 'parts') return index === undefined ? undefined : (vars.parts[index - 1] ?? '');
+  if (index !== undefined) return undefined;
+  if (key in vars.named) return vars.named[key];
+  if (key === 'named') return undefined;
+  const v = (vars as unknown as Record<string, unknown>)[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * Replaces `<name>` and `<parts[n]>` in a template. In a URL values are URL-encoded, in a
+ * JSON body JSON-escaped (the template supplies the quotes). Unknown names become "", as in
+ * Kaleyra's GET example, which lists variables that an incoming SMS does not have.
+ */
+export function render(template: string, vars: MessageVariables, mode: RenderMode): string {
+  return template.replace(VARIABLE, (_all, name: string, idx: string | undefined) => {
+    const value = lookupVariable(vars, name, idx === undefined ? undefined : Number(idx)) ?? '';
+    if (mode === 'url') return encodeURIComponent(value);
+    if (mode === 'json') return JSON.stringify(value).slice(1, -1);
+    return value;
+  });
+}
+
+/** The default POST body of SPEC §4 (Kaleyra's incoming-SMS callback), parts[1..n] included. */
+export function defaultWebhookBody(vars: MessageVariables): Record<string, string> {
+  const body: Record<string, string> = {
+    source: vars.source,
+    recipient: vars.recipient,
+    description: vars.description,
+    status: vars.status,
+    status_trace: vars.status_trace,
+    id: vars.id,
+    kid: vars.kid,
+    message: vars.message,
+    keyword: vars.keyword,
+    operator: vars.operator,
+    circle: vars.circle,
+    timestamp: vars.timestamp,
+  };
+  vars.parts.forEach((p, i) => {
+    body[`parts[${i + 1}]`] = p;
+  });
+  return body;
+}

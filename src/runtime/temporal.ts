@@ -1,0 +1,77 @@
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Config } from '../config.js';
+import {
+  allSearchAttributes,
+  INBOUND_WORKFLOW,
+  searchAttributes,
+  workflowIdFor,
+  type InboundMessageInput,
+} from '../workflows/definitions.js';
+
+export type Temporal = { client: Client; connection: Connection; close: () => Promise<void> };
+
+/**
+ * A lazy connection: the API starts, and keeps accepting messages, while Temporal is down;
+ * stored messages are started by the dispatcher once it is back (SPEC §5).
+ */
+export function connectTemporal(address: string, namespace: string): Temporal {
+  const connection = Connection.lazy({ address });
+  const client = new Client({ connection, namespace });
+  return { client, connection, close: () => connection.close() };
+}
+
+// temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (the proto package is CommonJS-only).
+const INDEXED_VALUE_TYPE_KEYWORD = 2;
+
+/** Registers the project's search attributes where they are missing (idempotent). */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);
+  const missing = allSearchAttributes.filter((k) => !known.has(k.name));
+  if (missing.length === 0) return;
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((k) => [k.name, INDEXED_VALUE_TYPE_KEYWORD])),
+  });
+}
+
+export type StartableMessage = {
+  id: string;
+  sid: string;
+  recipient: string;
+  keyword: string | null;
+  outcome: string;
+};
+
+/**
+ * Starts the message's run. A run that already exists (a second dispatcher, a retried start)
+ * counts as started: the workflow id is the message id, so no message ever runs twice.
+ */
+export async function startInboundRun(client: Client, config: Config, m: StartableMessage, deadlineMs = 5000): Promise<void> {
+  const input: InboundMessageInput = { messageId: m.id, webhook: config.webhook };
+  try {
+    await client.withDeadline(Date.now() + deadlineMs, () =>
+      client.workflow.start(INBOUND_WORKFLOW, {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: workflowIdFor(m.id),
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [
+          { key: searchAttributes.accountSid, value: m.sid },
+          { key: searchAttributes.recipient, value: m.recipient },
+          { key: searchAttributes.outcome, value: m.outcome },
+          ...(m.keyword ? [{ key: searchAttributes.keyword, value: m.keyword }] : []),
+        ],
+      }),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+    throw err;
+  }
+}
+
+export function temporalUiUrl(config: Config, workflowId: string | null): string | null {
+  if (!workflowId || !config.temporal.uiUrl) return null;
+  return `${config.temporal.uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
