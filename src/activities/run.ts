@@ -75,12 +75,13 @@ export function createRunActivities({ sql }: RunDeps) {
       return plan;
     },
 
+    /** Records an action's final status; an attempt's own error, when there is one, is kept. */
     async recordAction(logId: string, type: ActionType, status: ActionStatus, error: string | null = null): Promise<void> {
       await sql`
-        UPDATE message_actions SET status = ${status}, last_error = coalesce(${error}, last_error), updated_at = now()
+        UPDATE message_actions SET status = ${status}, last_error = coalesce(last_error, ${error}), updated_at = now()
         WHERE log_id = ${logId} AND type = ${type}`;
       if (type === 'trigger' && status === 'failed') {
-        await sql`UPDATE deliveries SET status = 'failed', last_error = coalesce(${error}, last_error), updated_at = now()
+        await sql`UPDATE deliveries SET status = 'failed', last_error = coalesce(last_error, ${error}), updated_at = now()
                   WHERE log_id = ${logId} AND status = 'pending'`;
       }
     },

@@ -1,0 +1,157 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createApp } from '../../src/api/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { connectTemporal } from '../../src/runtime/temporal.js';
+import { createWorker } from '../../src/worker/worker.js';
+import { createTestDb, type TestDb } from './db.js';
+import { workflowBundle } from './temporal.js';
+
+export const ADMIN_TOKEN = 'test-admin-token';
+export const INGEST_TOKEN = 'test-ingest-token';
+
+export const randomLongCode = () => `+9198${String(randomInt(0, 100_000_000)).padStart(8, '0')}`;
+export const randomShortCode = () => String(randomInt(100_000, 1_000_000));
+export const randomId = (prefix = 'c') => `${prefix}-${randomBytes(6).toString('hex')}`;
+
+export type Res = { status: number; body: any };
+
+/**
+ * The real app over a real PostgreSQL schema (and, when given, a real Temporal dev server).
+ * `context()` gives each test its own task queue and config, as the testing guide asks.
+ */
+export class Harness {
+  private constructor(
+    readonly db: TestDb,
+    readonly env: TestWorkflowEnvironment | null,
+    private readonly unreachable: { close: () => Promise<void> } | null,
+    private readonly client: Client,
+  ) {}
+
+  static async create(env: TestWorkflowEnvironment | null = null): Promise<Harness> {
+    const db = await createTestDb();
+    // Without a Temporal server, the client points at a port nothing listens on: ingest still stores.
+    const lazy = env ? null : connectTemporal('127.0.0.1:9', 'default');
+    return new Harness(db, env, lazy, env ? env.client : lazy!.client);
+  }
+
+  get sql() {
+    return this.db.sql;
+  }
+
+  context(envOverrides: Record<string, string> = {}): Ctx {
+    const config = loadConfig({
+      DATABASE_URL: this.db.url,
+      TEMPORAL_TASK_QUEUE: `tq-${randomBytes(6).toString('hex')}`,
+      TEMPORAL_UI_URL: 'http://localhost:8233',
+      ADMIN_TOKEN,
+      INGEST_TOKEN,
+      WEBHOOK_INITIAL_INTERVAL_SECONDS: '1',
+      WEBHOOK_TIMEOUT_SECONDS: '3',
+      ...envOverrides,
+    });
+    return new Ctx(this, config, this.client);
+  }
+
+  async close(): Promise<void> {
+    await this.unreachable?.close();
+    await this.db.drop();
+  }
+}
+
+export class Ctx {
+  readonly app;
+  constructor(
+    readonly h: Harness,
+    readonly config: Config,
+    readonly client: Client,
+  ) {
+    this.app = createApp({ sql: h.sql, temporal: client, config, tokens: { admin: ADMIN_TOKEN, ingest: INGEST_TOKEN } });
+  }
+
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] = 'application/json';
+    }
+    const res = await this.app.request(path, init);
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed };
+  }
+
+  admin(method: string, path: string, body?: unknown): Promise<Res> {
+    return this.request(method, `/v1/admin${path}`, body, { authorization: `Bearer ${ADMIN_TOKEN}` });
+  }
+
+  ingest(body: Record<string, unknown>): Promise<Res> {
+    return this.request('POST', '/v1/inbound', body, { authorization: `Bearer ${INGEST_TOKEN}` });
+  }
+
+  /** A new account with one number of its own (and, optionally, sender IDs). */
+  async account(opts: { country?: string; timezone?: string; number?: string; kind?: 'long_code' | 'short_code'; shared?: boolean; senders?: string[] } = {}): Promise<Account> {
+    const acct = await this.admin('POST', '/accounts', { name: `Test ${randomId('acct')}`, country: opts.country ?? 'US', ...(opts.timezone ? { timezone: opts.timezone } : {}) });
+    if (acct.status !== 201) throw new Error(`account: ${JSON.stringify(acct.body)}`);
+    const a = new Account(this, acct.body.sid, acct.body.api_key);
+    const number = opts.number ?? (opts.kind === 'short_code' ? randomShortCode() : randomLongCode());
+    // A given number may exist already (a shared short code several accounts are put on).
+    const n = await this.admin('POST', '/numbers', { number, kind: opts.kind ?? 'long_code', shared: opts.shared ?? false });
+    if (n.status !== 201 && !(opts.number && n.status === 409)) throw new Error(`number: ${JSON.stringify(n.body)}`);
+    const assign = await this.admin('POST', `/numbers/${encodeURIComponent(number)}/accounts`, { sid: a.sid });
+    if (assign.status !== 201) throw new Error(`assign: ${JSON.stringify(assign.body)}`);
+    a.number = number;
+    for (const s of opts.senders ?? []) await a.call('POST', '/sender-ids', { sender_id: s });
+    return a;
+  }
+
+  /** Runs a worker on this context's task queue while `fn` runs. */
+  async withWorker<T>(fn: () => Promise<T>): Promise<T> {
+    const env = this.h.env;
+    if (!env) throw new Error('this harness has no Temporal server');
+    const worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue: this.config.temporal.taskQueue,
+      deps: { sql: this.h.sql, config: this.config },
+      workflowBundle: await workflowBundle(),
+    });
+    return worker.runUntil(fn);
+  }
+
+  /** Waits for a message's run to finish and returns its final state. */
+  result(workflowId: string): Promise<any> {
+    return this.client.workflow.getHandle(workflowId).result();
+  }
+}
+
+export class Account {
+  number = '';
+  constructor(
+    readonly ctx: Ctx,
+    readonly sid: string,
+    readonly apiKey: string,
+  ) {}
+
+  call(method: string, path: string, body?: unknown): Promise<Res> {
+    return this.ctx.request(method, `/v1/${this.sid}${path}`, body, { 'api-key': this.apiKey });
+  }
+
+  /** Creates a receive configuration on this account's number; fails the test on a non-201. */
+  async config(body: Record<string, unknown>): Promise<any> {
+    const res = await this.call('POST', '/receive-configs', { number: this.number, ...body });
+    if (res.status !== 201) throw new Error(`receive-config: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  /** Ingests an MO to this account's number. */
+  send(message: string, extra: Record<string, unknown> = {}): Promise<Res> {
+    return this.ctx.ingest({ id: randomId(), source: '+919812345678', recipient: this.number, message, ...extra });
+  }
+}

