@@ -108,13 +108,22 @@ export async function matchForNumber(
   return { ...result, sid };
 }
 
+/**
+ * When a start has just failed, Temporal is taken to be down until the dispatcher's next tick:
+ * ingest then answers at once instead of waiting out a start deadline per message.
+ */
+const unreachableUntil = new WeakMap<Client, number>();
+
 async function tryStart(deps: IngestDeps, m: Stored): Promise<void> {
+  if ((unreachableUntil.get(deps.temporal) ?? 0) > Date.now()) return;
   try {
     await startInboundRun(deps.temporal, deps.config, { id: m.id, sid: m.sid!, recipient: m.recipient, keyword: m.keyword, outcome: m.outcome }, 3000);
     await deps.sql`UPDATE inbound_messages SET dispatch_state = 'started', dispatched_at = now()
                    WHERE id = ${m.id} AND dispatch_state = 'pending'`;
     m.dispatch_state = 'started';
+    unreachableUntil.delete(deps.temporal);
   } catch (err) {
+    unreachableUntil.set(deps.temporal, Date.now() + deps.config.dispatchIntervalMs);
     // Stored already: the dispatcher starts it once Temporal answers again.
     deps.log?.(`workflow start for ${m.id} deferred: ${err instanceof Error ? err.message : String(err)}`);
   }

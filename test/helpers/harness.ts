@@ -29,10 +29,13 @@ export class Harness {
     private readonly client: Client,
   ) {}
 
-  static async create(env: TestWorkflowEnvironment | null = null): Promise<Harness> {
+  /**
+   * With no Temporal environment the client is lazy, pointed at `temporalAddress` (by default a
+   * port nothing listens on): ingest still stores, as when Temporal is down.
+   */
+  static async create(env: TestWorkflowEnvironment | null = null, temporalAddress = '127.0.0.1:9'): Promise<Harness> {
     const db = await createTestDb();
-    // Without a Temporal server, the client points at a port nothing listens on: ingest still stores.
-    const lazy = env ? null : connectTemporal('127.0.0.1:9', 'default');
+    const lazy = env ? null : connectTemporal(temporalAddress, 'default');
     return new Harness(db, env, lazy, env ? env.client : lazy!.client);
   }
 
