@@ -65,3 +65,14 @@ export function bindTemplate(names: string[], wordsAfterKeyword: string[]): Reco
   });
   return out;
 }
+
+/**
+ * Whether one normalized phrase's words begin the other's ("ACME" and "ACME DEALS"): on a
+ * shared short code such phrases of two accounts would let the longer one take messages
+ * meant for the shorter one's account.
+ */
+export function phrasesOverlap(a: string, b: string): boolean {
+  const [x, y] = [tokenize(a), tokenize(b)];
+  const [short, long] = x.length <= y.length ? [x, y] : [y, x];
+  return short.every((w, i) => w === long[i]);
+}

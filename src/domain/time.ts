@@ -27,6 +27,7 @@ function wallClock(d: Date, tz: string): { y: number; mo: number; d: number; h: 
   return { y: +parts.year!, mo: +parts.month!, d: +parts.day!, h: +parts.hour!, mi: +parts.minute!, s: +parts.second! };
 }
 
+const DAY_MS = 86_400_000;
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 /** `YYYY-MM-DD HH:MM:SS` of an instant on the wall clock of a time zone (the <timestamp> format). */
@@ -37,7 +38,7 @@ export function formatInZone(d: Date, tz: string): string {
 
 /**
  * The instant at which a time zone's wall clock shows `local` (`YYYY-MM-DD HH:MM:SS`), or null
- * when the text is not a real date-time. In a DST gap the later offset is used.
+ * when the text is not a real date-time.
  */
 export function parseLocalDateTime(local: string, tz: string): Date | null {
   const m = LOCAL_FORMAT.exec(local);
@@ -46,13 +47,17 @@ export function parseLocalDateTime(local: string, tz: string): Date | null {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return null;
   const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
   const check = new Date(asUtc);
-  if (check.getUTCDate() !== d || check.getUTCMonth() !== mo - 1) return null;
-  // Two passes settle the zone's offset at the target instant (it may differ from the guess's).
-  let t = asUtc;
-  for (let i = 0; i < 2; i++) {
+  // Date.UTC reads years 0-99 as 1900-1999: such a year is refused rather than moved.
+  if (check.getUTCDate() !== d || check.getUTCMonth() !== mo - 1 || check.getUTCFullYear() !== y) return null;
+  // The zone's offsets a day before and after bracket any change of offset near `local`.
+  const shownAt = (t: number) => {
     const w = wallClock(new Date(t), tz);
-    const offset = Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) - t;
-    t = asUtc - offset;
-  }
-  return new Date(t);
+    return Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s);
+  };
+  const withOffsetBefore = asUtc - (shownAt(asUtc - DAY_MS) - (asUtc - DAY_MS));
+  const withOffsetAfter = asUtc - (shownAt(asUtc + DAY_MS) - (asUtc + DAY_MS));
+  const fits = [withOffsetBefore, withOffsetAfter].filter((t) => shownAt(t) === asUtc);
+  // A repeated hour reads as its first occurrence; a skipped one (DST gap) keeps the offset from
+  // before the gap, so 02:30 becomes 03:30, never 01:30: as Temporal's "compatible" disambiguation.
+  return new Date(fits.length > 0 ? Math.min(...fits) : withOffsetBefore);
 }

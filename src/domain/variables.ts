@@ -57,7 +57,7 @@ export function lookupVariable(vars: MessageVariables, name: string, index?: num
   const key = name.toLowerCase();
   if (key === 'parts') return index === undefined ? undefined : (vars.parts[index - 1] ?? '');
   if (index !== undefined) return undefined;
-  if (key in vars.named) return vars.named[key];
+  if (Object.hasOwn(vars.named, key)) return vars.named[key];
   if (key === 'named') return undefined;
   const v = (vars as unknown as Record<string, unknown>)[key];
   return typeof v === 'string' ? v : undefined;

@@ -8,10 +8,21 @@ import { hashKey, requireBearer } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound, parseJson } from '../errors.js';
 
+const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
+/** ICU knows the assigned ISO 3166 codes; an unassigned one (ZZ, QQ) names no region. */
+function isCountry(code: string): boolean {
+  const name = regionNames.of(code);
+  return name !== undefined && name !== code && name !== 'Unknown Region';
+}
+
 export const accountInput = z
   .object({
     name: z.string().trim().min(1).max(200),
-    country: z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166 two-letter country code').transform((s) => s.toUpperCase()),
+    country: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166 two-letter country code')
+      .transform((s) => s.toUpperCase())
+      .refine(isCountry, 'is not an ISO 3166 country code'),
     timezone: z.string().refine(isValidTimeZone, 'must be an IANA time zone, like Asia/Kolkata').default('UTC'),
   })
   .strict();

@@ -3,9 +3,10 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Sql } from '../../db/sql.js';
 import { ValidationError } from '../../domain/errors.js';
-import { tokenize } from '../../domain/keywords.js';
+import { phrasesOverlap, tokenize } from '../../domain/keywords.js';
 import { isExpired } from '../../domain/matching.js';
 import { checkReceiveConfig, receiveConfigInputSchema, type ReceiveConfigRecord } from '../../domain/receive-config.js';
+import { normalizeNumber } from '../../domain/phone.js';
 import type { Account, AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound, parseJson, parseQuery } from '../errors.js';
@@ -39,7 +40,8 @@ export function configView(r: ConfigRow, now = new Date()) {
 }
 
 const listQuery = z.object({
-  number: z.string().optional(),
+  // a bare + in a query string arrives as a space; normalising brings back the stored E.164 form
+  number: z.string().transform(normalizeNumber).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   offset: z.coerce.number().int().min(0).default(0),
 });
@@ -125,10 +127,21 @@ async function saveConfig(sql: Sql, account: Account, rec: ReceiveConfigRecord, 
         SELECT k.phrase, c.sid, c.id, c.expires_at FROM config_keywords k JOIN receive_configs c ON c.id = k.config_id
         WHERE k.number = ${rec.number} AND k.phrase IN ${tx(phrases)} AND c.id <> ${id ?? randomUUID()}`;
       const fieldOf = (phrase: string) => (phrase === rec.keyword ? 'keyword' : `aliases.${rec.aliases.indexOf(phrase)}`);
-      for (const clash of clashes) {
-        if (clash.sid !== account.sid) {
-          throw new ApiError(409, 'keyword_taken', `"${clash.phrase}" belongs to another account on shared short code ${rec.number}`, fieldOf(clash.phrase));
+      if (num.shared) {
+        // Another account's phrase that begins ours, or that ours begins, would split one
+        // customer's messages between two businesses (longest keyword wins): refused.
+        const firstWords = [...new Set(phrases.map((p) => tokenize(p)[0]!))];
+        const others = await tx<{ phrase: string }[]>`
+          SELECT phrase FROM config_keywords
+          WHERE number = ${rec.number} AND first_word IN ${tx(firstWords)} AND sid <> ${account.sid}`;
+        for (const phrase of phrases) {
+          const taken = others.find((o) => phrasesOverlap(o.phrase, phrase));
+          if (taken) {
+            throw new ApiError(409, 'keyword_taken', `"${phrase}" overlaps "${taken.phrase}", which belongs to another account on shared short code ${rec.number}`, fieldOf(phrase));
+          }
         }
+      }
+      for (const clash of clashes) {
         if (!isExpired(rec.expiresAt, now) && !isExpired(clash.expires_at, now)) {
           throw new ApiError(409, 'keyword_taken', `"${clash.phrase}" is used by active configuration ${clash.id} on ${rec.number}`, fieldOf(clash.phrase));
         }
@@ -149,7 +162,8 @@ async function saveConfig(sql: Sql, account: Account, rec: ReceiveConfigRecord, 
     }
 
     if (rec.trigger?.callback_profile_id) {
-      const [profile] = await tx`SELECT 1 FROM callback_profiles WHERE id::text = ${rec.trigger.callback_profile_id} AND sid = ${account.sid}`;
+      // FOR SHARE: a concurrent delete of the profile waits, then sees this configuration use it.
+      const [profile] = await tx`SELECT 1 FROM callback_profiles WHERE id::text = ${rec.trigger.callback_profile_id} AND sid = ${account.sid} FOR SHARE`;
       if (!profile) throw new ValidationError('trigger.callback_profile_id', 'is not a callback profile of this account');
     }
 
@@ -172,9 +186,11 @@ async function saveConfig(sql: Sql, account: Account, rec: ReceiveConfigRecord, 
       unsubscribe: rec.unsubscribe ? tx.json(rec.unsubscribe as never) : null,
     };
     const [row] = id
-      ? await tx<ConfigRow[]>`UPDATE receive_configs SET ${tx(values)}, updated_at = now() WHERE id = ${id} RETURNING *`
+      ? await tx<ConfigRow[]>`UPDATE receive_configs SET ${tx(values)}, updated_at = now() WHERE id = ${id} AND sid = ${account.sid} RETURNING *`
       : await tx<ConfigRow[]>`INSERT INTO receive_configs ${tx({ id: randomUUID(), ...values })} RETURNING *`;
-    await tx`DELETE FROM config_keywords WHERE config_id = ${row!.id}`;
+    // Deleted by a concurrent request since it was read: as if it never existed.
+    if (!row) throw notFound('receive configuration');
+    await tx`DELETE FROM config_keywords WHERE config_id = ${row.id}`;
     for (const phrase of phrases) {
       await tx`INSERT INTO config_keywords (config_id, number, sid, phrase, first_word)
                VALUES (${row!.id}, ${rec.number}, ${account.sid}, ${phrase}, ${tokenize(phrase)[0]!})`;
