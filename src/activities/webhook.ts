@@ -1,60 +1,221 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Config } from '../config.js';
+import { accountSigningSecret } from '../db/signing-secrets.js';
 import type { Sql } from '../db/sql.js';
-import { classifyResponse } from '../domain/webhook.js';
-import { errorTypes, type WebhookRequest } from '../workflows/definitions.js';
+import { basicAuthorization, type ProfileAuth } from '../domain/callback-auth.js';
+import { activeSecrets, signatureHeaders, signedPayload } from '../domain/signing.js';
+import { classifyResponse, retryAfterMs, type DeliveryVerdict } from '../domain/webhook.js';
+import { errorTypes, type DeliveryResult, type WebhookRequest } from '../workflows/definitions.js';
+import { createTokenCache, TokenError } from './token-cache.js';
+import { loadDeliveryRequest } from './trigger.js';
 
-export type WebhookDeps = { sql: Sql; config: { webhook: { timeoutSeconds: number } } };
+export type WebhookDeps = { sql: Sql; config: Pick<Config, 'webhook' | 'callbackProfiles'> };
 
-const RESPONSE_HEAD_BYTES = 512;
+/** How much of an endpoint's answer each attempt keeps. */
+export const RESPONSE_HEAD_BYTES = 512;
+
+/** What an attempt needs besides the stored request, read from PostgreSQL at attempt time. */
+type Target = {
+  secrets: string[];
+  headers: Record<string, string>;
+  auth: ProfileAuth | null;
+};
+
+type Sent = { statusCode: number | null; error: string | null; head: string | null; latencyMs: number; retryAfter?: string | null };
+
+type ProfileRow = {
+  status: string; disabled_reason: string | null; headers: Record<string, string>; auth: ProfileAuth | null;
+  signing_secret: string; previous_signing_secret: string | null; previous_secret_until: Date | null;
+};
 
 export function createWebhookActivities({ sql, config }: WebhookDeps) {
+  const tokens = createTokenCache({ timeoutSeconds: config.webhook.timeoutSeconds });
+
+  /** Records the attempt, then answers Temporal: return (done) or throw (retry or stop). */
+  async function settle(req: WebhookRequest, s: Sent, verdict: DeliveryVerdict): Promise<DeliveryResult> {
+    const error = verdict !== 'delivered' && !s.error ? `HTTP ${s.statusCode}` : s.error;
+    await recordAttempt(sql, req, { ...s, error }, verdict);
+    if (verdict === 'delivered') return { status: 'succeeded', statusCode: s.statusCode! };
+    if (verdict === 'reject') {
+      throw ApplicationFailure.nonRetryable(s.statusCode ? `webhook answered ${s.statusCode}` : error!, errorTypes.webhookRejected);
+    }
+    // A 429 or 503 may say when to come back; otherwise the policy's backoff applies.
+    const wait = retryAfterMs(s.statusCode, s.retryAfter ?? null, new Date());
+    throw ApplicationFailure.create({
+      message: `webhook attempt ${Context.current().info.attempt} failed: ${error}`,
+      type: errorTypes.webhookRetryable,
+      ...(wait !== null ? { nextRetryDelay: wait } : {}),
+    });
+  }
+
   return {
     /**
-     * One delivery attempt. Every attempt is recorded; the verdict decides whether Temporal's
-     * retry policy tries again (thrown retryable) or stops (non-retryable).
+     * One delivery attempt. Every request to the endpoint is recorded; the verdict decides
+     * whether Temporal's retry policy tries again (thrown retryable) or stops (non-retryable).
+     * A disabled or deleted profile is not called: the delivery is skipped, with the reason.
      */
-    async deliverWebhook(req: WebhookRequest): Promise<{ statusCode: number; attempt: number }> {
-      const attempt = Context.current().info.attempt;
-      const started = performance.now();
-      let statusCode: number | null = null;
-      let error: string | null = null;
-      let head: string | null = null;
-      try {
-        const res = await fetch(req.url, {
-          method: req.method,
-          headers: req.headers,
-          body: req.body ?? undefined,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(config.webhook.timeoutSeconds * 1000),
-        });
-        statusCode = res.status;
-        head = (await res.text()).slice(0, RESPONSE_HEAD_BYTES);
-      } catch (e) {
-        error = describeFetchError(e);
+    async deliverWebhook(req: WebhookRequest): Promise<DeliveryResult> {
+      const target = await loadTarget(sql, req);
+      if ('skip' in target) {
+        await markSkipped(sql, req, target.skip);
+        return { status: 'skipped', reason: target.skip };
       }
-      const latencyMs = Math.round(performance.now() - started);
-      const verdict = classifyResponse(statusCode);
-      if (verdict !== 'delivered' && !error) error = `HTTP ${statusCode}`;
+      const auth = target.auth;
+      let token = '';
+      for (let refreshed = false; ; refreshed = true) {
+        if (auth?.type === 'advanced') {
+          try {
+            token = await tokens.get(req.profileId!, auth);
+          } catch (e) {
+            if (!(e instanceof TokenError)) throw e;
+            return settle(req, { statusCode: null, error: e.message, head: null, latencyMs: 0 }, e.verdict);
+          }
+        }
+        const sent = await send(req, target, token, config.webhook.timeoutSeconds);
+        if (sent.statusCode === 401 && auth?.type === 'advanced' && !refreshed) {
+          // The token may have been revoked or expired early: one fresh token, one more request.
+          await recordAttempt(sql, req, { ...sent, error: 'HTTP 401: token refused, fetching a new one' }, 'retry');
+          tokens.invalidate(req.profileId!, auth, token);
+          continue;
+        }
+        return settle(req, sent, classifyResponse(sent.statusCode));
+      }
+    },
 
+    /**
+     * A delivery failed for good (a final 4xx, or its retry period ran out). Counts against its
+     * profile, which is auto-disabled after `disableAfterFailures` failed deliveries in a row.
+     * Idempotent: only a pending delivery changes.
+     */
+    async failDelivery(req: WebhookRequest, error: string): Promise<void> {
+      const threshold = config.callbackProfiles.disableAfterFailures;
       await sql.begin(async (tx) => {
+        const [d] = await tx<{ profile_id: string | null }[]>`
+          UPDATE deliveries SET status = 'failed', last_error = coalesce(last_error, ${error}), updated_at = now()
+          WHERE id = ${req.deliveryId} AND status = 'pending' RETURNING profile_id`;
+        if (!d) return;
         await tx`
-          INSERT INTO delivery_attempts (delivery_id, attempt, status_code, latency_ms, error, response_head)
-          VALUES (${req.deliveryId}, ${attempt}, ${statusCode}, ${latencyMs}, ${error}, ${head})`;
-        await tx`
-          UPDATE deliveries SET attempts = attempts + 1, last_status_code = ${statusCode}, last_error = ${error},
-                 status = ${verdict === 'delivered' ? 'succeeded' : verdict === 'reject' ? 'failed' : 'pending'}, updated_at = now()
-          WHERE id = ${req.deliveryId}`;
-        await tx`
-          UPDATE message_actions SET attempts = attempts + 1, last_error = ${error},
-                 status = ${verdict === 'delivered' ? 'succeeded' : verdict === 'reject' ? 'failed' : 'pending'}, updated_at = now()
+          UPDATE message_actions SET status = 'failed', last_error = coalesce(last_error, ${error}), updated_at = now()
           WHERE log_id = ${req.logId} AND type = 'trigger'`;
+        if (!d.profile_id) return;
+        await tx`UPDATE callback_profiles SET consecutive_failures = consecutive_failures + 1, updated_at = now() WHERE id = ${d.profile_id}`;
+        await tx`
+          UPDATE callback_profiles SET status = 'auto_disabled', disabled_at = now(),
+                 disabled_reason = ${`${threshold} deliveries in a row failed (last: ${error})`}
+          WHERE id = ${d.profile_id} AND status = 'active' AND consecutive_failures >= ${threshold}`;
       });
+    },
 
-      if (verdict === 'delivered') return { statusCode: statusCode!, attempt };
-      if (verdict === 'reject') throw ApplicationFailure.nonRetryable(`webhook answered ${statusCode}`, errorTypes.webhookRejected);
-      throw ApplicationFailure.retryable(`webhook attempt ${attempt} failed: ${error}`, errorTypes.webhookRetryable);
+    /** The stored request of a delivery, for a replay. */
+    async loadDeliveryRequest(deliveryId: string): Promise<WebhookRequest | null> {
+      return loadDeliveryRequest(sql, deliveryId);
     },
   };
+}
+
+/** The secrets, headers and auth of an attempt, or why the delivery is skipped. */
+async function loadTarget(sql: Sql, req: WebhookRequest): Promise<Target | { skip: string }> {
+  const now = new Date();
+  if (!req.profileId) {
+    const s = await accountSigningSecret(sql, req.sid);
+    return { secrets: activeSecrets(s.signing_secret, s.previous_signing_secret, s.previous_secret_until, now), headers: {}, auth: null };
+  }
+  const [p] = await sql<ProfileRow[]>`
+    SELECT status, disabled_reason, headers, auth, signing_secret, previous_signing_secret, previous_secret_until
+    FROM callback_profiles WHERE id = ${req.profileId} AND sid = ${req.sid}`;
+  if (!p) return { skip: `callback profile ${req.profileId} no longer exists` };
+  if (p.status !== 'active') {
+    const what = p.status === 'auto_disabled' ? 'auto-disabled' : 'disabled';
+    return { skip: `callback profile is ${what}${p.disabled_reason ? `: ${p.disabled_reason}` : ''}` };
+  }
+  return { secrets: activeSecrets(p.signing_secret, p.previous_signing_secret, p.previous_secret_until, now), headers: p.headers, auth: p.auth };
+}
+
+async function send(req: WebhookRequest, target: Target, token: string, timeoutSeconds: number): Promise<Sent> {
+  // Signed at each attempt: a receiver refuses old timestamps, and a retry can come hours later.
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {
+    ...target.headers,
+    ...req.headers,
+    ...signatureHeaders(target.secrets, req.deliveryId, timestamp, signedPayload(req.url, req.body)),
+  };
+  if (target.auth?.type === 'basic') headers.authorization = basicAuthorization(target.auth);
+  if (target.auth?.type === 'advanced') headers.authorization = `Bearer ${token}`;
+
+  const started = performance.now();
+  try {
+    const res = await fetch(req.url, {
+      method: req.method,
+      headers,
+      body: req.body ?? undefined,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutSeconds * 1000),
+    });
+    const head = await readHead(res, RESPONSE_HEAD_BYTES);
+    return { statusCode: res.status, error: null, head, latencyMs: Math.round(performance.now() - started), retryAfter: res.headers.get('retry-after') };
+  } catch (e) {
+    return { statusCode: null, error: describeFetchError(e), head: null, latencyMs: Math.round(performance.now() - started) };
+  }
+}
+
+/** The first bytes of an answer; the rest is not read, however large it is. */
+async function readHead(res: Response, max: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, max));
+}
+
+/**
+ * Records one request to the endpoint (or a failed token request) on the delivery and the
+ * message's trigger action. A success resets its profile's failure count; 410 Gone disables
+ * the profile at once: the owner has said the endpoint is gone.
+ */
+async function recordAttempt(sql: Sql, req: WebhookRequest, s: Sent, verdict: DeliveryVerdict): Promise<void> {
+  const status = verdict === 'delivered' ? 'succeeded' : 'pending';
+  await sql.begin(async (tx) => {
+    await tx`
+      INSERT INTO delivery_attempts (delivery_id, attempt, round, status_code, latency_ms, error, response_head)
+      SELECT ${req.deliveryId}, coalesce(max(a.attempt), 0) + 1, d.replays, ${s.statusCode}, ${s.latencyMs}, ${s.error}, ${s.head}
+      FROM deliveries d LEFT JOIN delivery_attempts a ON a.delivery_id = d.id
+      WHERE d.id = ${req.deliveryId} GROUP BY d.replays`;
+    await tx`
+      UPDATE deliveries SET attempts = attempts + 1, last_status_code = ${s.statusCode}, last_error = ${s.error},
+             last_attempt_at = now(), status = ${status}, updated_at = now()
+      WHERE id = ${req.deliveryId}`;
+    await tx`
+      UPDATE message_actions SET attempts = attempts + 1, last_error = ${s.error}, status = ${status}, updated_at = now()
+      WHERE log_id = ${req.logId} AND type = 'trigger'`;
+    if (!req.profileId) return;
+    if (verdict === 'delivered') {
+      await tx`UPDATE callback_profiles SET consecutive_failures = 0 WHERE id = ${req.profileId} AND consecutive_failures <> 0`;
+    } else if (s.statusCode === 410) {
+      await tx`
+        UPDATE callback_profiles SET status = 'auto_disabled', disabled_reason = 'the endpoint answered 410 Gone',
+               disabled_at = now(), updated_at = now()
+        WHERE id = ${req.profileId} AND status = 'active'`;
+    }
+  });
+}
+
+async function markSkipped(sql: Sql, req: WebhookRequest, reason: string): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`UPDATE deliveries SET status = 'skipped', last_error = ${reason}, updated_at = now() WHERE id = ${req.deliveryId}`;
+    await tx`
+      UPDATE message_actions SET status = 'skipped', last_error = ${reason}, updated_at = now()
+      WHERE log_id = ${req.logId} AND type = 'trigger'`;
+  });
 }
 
 function describeFetchError(e: unknown): string {

@@ -34,3 +34,18 @@ export function classifyResponse(status: number | null): DeliveryVerdict {
   if (status === 408 || status === 429 || status >= 500) return 'retry';
   return 'reject';
 }
+
+/** Longest wait a `Retry-After` may ask for: the retry policy's own longest interval. */
+export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+
+/**
+ * The wait a 429 or 503 asks for with `Retry-After` (seconds, or an HTTP date), at most an
+ * hour; null when there is none or it cannot be read, and the usual backoff applies.
+ */
+export function retryAfterMs(status: number | null, header: string | null, now: Date): number | null {
+  if ((status !== 429 && status !== 503) || !header) return null;
+  const value = header.trim();
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now.getTime();
+  if (!Number.isFinite(ms)) return null;
+  return Math.min(Math.max(ms, 1000), MAX_RETRY_AFTER_MS);
+}

@@ -1,2 +1,3 @@
 // The workflow bundle's entry: every workflow the worker registers.
 export { inboundMessage } from './inbound-message.js';
+export { replayDelivery } from './replay-delivery.js';

@@ -1,0 +1,65 @@
+// A webhook receiver's side, in plain Node.js (18+), no dependencies: verify the signature,
+// then decrypt the encrypted fields. Copy it; docs/webhooks.md explains each step.
+import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Verifies a delivery (Standard Webhooks). `headers` are Node's lower-cased `req.headers`;
+ * `payload` is the raw body as received (for a GET, `req.url`: path and query).
+ * Returns true, or throws an Error saying why the delivery must be refused.
+ */
+export function verifyWebhook(secret, headers, payload, toleranceSeconds = 300) {
+  const id = headers['webhook-id'];
+  const timestamp = headers['webhook-timestamp'];
+  const signatures = headers['webhook-signature'];
+  if (!id || !timestamp || !signatures) throw new Error('missing webhook headers');
+  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > toleranceSeconds) throw new Error('timestamp out of tolerance');
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const expected = Buffer.from('v1,' + createHmac('sha256', key).update(`${id}.${timestamp}.${payload}`).digest('base64'));
+  for (const candidate of signatures.split(' ')) {
+    const given = Buffer.from(candidate);
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+  }
+  throw new Error('no matching signature');
+}
+
+/**
+ * Decrypts one encrypted field value. `algorithm` is the profile's, like 'AES-256-GCM';
+ * `key` and `iv` are the strings you gave the profile. GCM values end with a 16-byte tag.
+ */
+export function decryptField(algorithm, key, iv, value) {
+  const data = Buffer.from(value, 'base64');
+  const name = algorithm.toLowerCase();
+  if (name.endsWith('gcm')) {
+    const decipher = createDecipheriv(name, Buffer.from(key, 'utf8'), Buffer.from(iv, 'utf8'), { authTagLength: 16 });
+    decipher.setAuthTag(data.subarray(data.length - 16));
+    return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString('utf8');
+  }
+  const decipher = createDecipheriv(name, Buffer.from(key, 'utf8'), Buffer.from(iv, 'utf8'));
+  return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
+}
+
+/** Decrypts every string value of a JSON body (the default body, or your own template). */
+export function decryptBody(algorithm, key, iv, body) {
+  return Object.fromEntries(
+    Object.entries(body).map(([name, value]) => [name, typeof value === 'string' ? decryptField(algorithm, key, iv, value) : value]),
+  );
+}
+
+// Usage, with node:http:
+//
+//   import { createServer } from 'node:http';
+//   createServer((req, res) => {
+//     let raw = '';
+//     req.on('data', (chunk) => (raw += chunk));
+//     req.on('end', () => {
+//       try {
+//         verifyWebhook(process.env.WEBHOOK_SECRET, req.headers, req.method === 'GET' ? req.url : raw);
+//       } catch {
+//         res.writeHead(401).end();
+//         return;
+//       }
+//       const body = decryptBody('AES-256-GCM', process.env.ENC_KEY, process.env.ENC_IV, JSON.parse(raw));
+//       // deduplicate on req.headers['webhook-id'], then handle `body`
+//       res.writeHead(204).end();
+//     });
+//   }).listen(8080);

@@ -1,0 +1,192 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ValidationError } from '../../domain/errors.js';
+import { parseLocalDateTime } from '../../domain/time.js';
+import { localDateTime } from '../../domain/receive-config.js';
+import { REPLAY_WORKFLOW, replayWorkflowIdFor, type ReplayDeliveryInput } from '../../workflows/definitions.js';
+import type { AppEnv } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { ApiError, notFound, parseJson, parseQuery } from '../errors.js';
+
+type DeliveryRow = {
+  id: string; sid: string; log_id: string; profile_id: string | null; url: string; method: string;
+  status: 'pending' | 'succeeded' | 'failed' | 'skipped'; attempts: number; replays: number;
+  last_status_code: number | null; last_error: string | null; last_attempt_at: Date | null;
+  request_headers: Record<string, string>; body: string | null; created_at: Date; updated_at: Date;
+};
+
+function deliveryView(r: DeliveryRow) {
+  return {
+    id: r.id,
+    log_id: r.log_id,
+    profile_id: r.profile_id,
+    url: r.url,
+    method: r.method,
+    status: r.status,
+    attempts: r.attempts,
+    replays: r.replays,
+    last_status_code: r.last_status_code,
+    last_error: r.last_error,
+    last_attempt_at: r.last_attempt_at,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
+
+/** An instant: ISO 8601 with an offset, or `YYYY-MM-DD HH:MM:SS` on the account's clock. */
+const instant = z.union([z.iso.datetime({ offset: true }), localDateTime], {
+  error: (iss) => (iss.input === undefined ? 'is required' : 'must be an ISO 8601 date-time (2026-05-01T10:00:00Z) or YYYY-MM-DD HH:MM:SS'),
+});
+
+function toInstant(field: string, value: string | undefined, timezone: string): Date | null {
+  if (value === undefined) return null;
+  const d = /T/.test(value) ? new Date(value) : parseLocalDateTime(value, timezone);
+  if (!d || Number.isNaN(d.getTime())) throw new ValidationError(field, 'is not a real date-time');
+  return d;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const listQuery = z.object({
+  status: z.enum(['pending', 'succeeded', 'failed', 'skipped']).optional(),
+  since: instant.optional(),
+  profile_id: z.string().regex(UUID, 'must be a callback profile id').optional(),
+  log_id: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export const bulkReplayInput = z
+  .object({
+    since: instant,
+    until: instant.optional(),
+    profile_id: z.string().regex(UUID, 'must be a callback profile id').optional(),
+  })
+  .strict();
+
+/** Deliveries one bulk replay starts at most; `has_more` says to call again. */
+const BULK_REPLAY_LIMIT = 500;
+
+/** `/v1/{sid}/deliveries`: webhook deliveries, their attempts, and replays (SPEC §6). */
+export function deliveryRoutes(deps: AppDeps) {
+  const { sql } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.get('/', async (c) => {
+    const { sid, timezone } = c.get('account');
+    const q = parseQuery(c, listQuery);
+    const since = toInstant('since', q.since, timezone);
+    const rows = await sql<DeliveryRow[]>`
+      SELECT * FROM deliveries WHERE sid = ${sid}
+      ${q.status ? sql`AND status = ${q.status}` : sql``}
+      ${since ? sql`AND created_at >= ${since}` : sql``}
+      ${q.profile_id ? sql`AND profile_id = ${q.profile_id}` : sql``}
+      ${q.log_id ? sql`AND log_id = ${q.log_id}` : sql``}
+      ORDER BY created_at DESC, id LIMIT ${q.limit} OFFSET ${q.offset}`;
+    return c.json({ data: rows.map(deliveryView), limit: q.limit, offset: q.offset });
+  });
+
+  app.get('/:id', async (c) => {
+    const { sid } = c.get('account');
+    const [row] = await sql<DeliveryRow[]>`SELECT * FROM deliveries WHERE id = ${c.req.param('id')} AND sid = ${sid}`;
+    if (!row) throw notFound('delivery');
+    const attempts = await sql`
+      SELECT attempt, round, status_code, latency_ms, error, response_head, created_at
+      FROM delivery_attempts WHERE delivery_id = ${row.id} ORDER BY attempt`;
+    return c.json({ ...deliveryView(row), request: { headers: row.request_headers, body: row.body }, attempt_history: attempts });
+  });
+
+  app.post('/replay', async (c) => {
+    const { sid, timezone } = c.get('account');
+    const input = await parseJson(c, bulkReplayInput);
+    const since = toInstant('since', input.since, timezone)!;
+    const until = toInstant('until', input.until, timezone);
+    const candidates = await sql<{ id: string }[]>`
+      SELECT id FROM deliveries
+      WHERE sid = ${sid} AND status IN ('failed', 'skipped') AND created_at >= ${since}
+      ${until ? sql`AND created_at < ${until}` : sql``}
+      ${input.profile_id ? sql`AND profile_id = ${input.profile_id}` : sql``}
+      ORDER BY created_at, id LIMIT ${BULK_REPLAY_LIMIT + 1}`;
+    const replayed: { id: string; replay: number; workflow_id: string }[] = [];
+    const notReplayed: { id: string; reason: string }[] = [];
+    for (const { id } of candidates.slice(0, BULK_REPLAY_LIMIT)) {
+      try {
+        replayed.push(await replay(deps, sid, id));
+      } catch (e) {
+        // Temporal unreachable: stop here; what was started stays started, the rest can be asked again.
+        if (!(e instanceof ApiError) || e.status >= 500) throw e;
+        notReplayed.push({ id, reason: e.message });
+      }
+    }
+    return c.json({ replayed, not_replayed: notReplayed, has_more: candidates.length > BULK_REPLAY_LIMIT }, 202);
+  });
+
+  app.post('/:id/replay', async (c) => {
+    const { sid } = c.get('account');
+    const r = await replay(deps, sid, c.req.param('id'));
+    return c.json({ ...r, status: 'pending' }, 202);
+  });
+
+  return app;
+}
+
+/**
+ * Marks a finished delivery pending again and starts its replay run, in one transaction: if
+ * Temporal refuses the start, nothing changes. The replay sends the stored request with the
+ * same delivery id (`webhook-id`).
+ */
+async function replay(deps: AppDeps, sid: string, id: string): Promise<{ id: string; replay: number; workflow_id: string }> {
+  return deps.sql.begin(async (tx) => {
+    const [d] = await tx<{
+      id: string; log_id: string; status: string; replays: number; profile_id: string | null;
+      profile_status: string | null; disabled_reason: string | null;
+    }[]>`
+      SELECT d.id, d.log_id, d.status, d.replays, d.profile_id, p.status AS profile_status, p.disabled_reason
+      FROM deliveries d LEFT JOIN callback_profiles p ON p.id = d.profile_id
+      WHERE d.id = ${id} AND d.sid = ${sid} FOR UPDATE OF d`;
+    if (!d) throw notFound('delivery');
+    if (d.status === 'pending') throw new ApiError(409, 'delivery_pending', 'the delivery is still being attempted; replay it once it has failed');
+    if (d.profile_id && !d.profile_status) {
+      throw new ApiError(409, 'profile_missing', 'the callback profile of this delivery has been deleted', 'profile_id');
+    }
+    if (d.profile_status && d.profile_status !== 'active') {
+      throw new ApiError(409, 'profile_disabled',
+        `the callback profile is ${d.profile_status}${d.disabled_reason ? ` (${d.disabled_reason})` : ''}: set its status to active first`, 'profile_id');
+    }
+    const round = d.replays + 1;
+    await tx`
+      UPDATE deliveries SET status = 'pending', replays = ${round}, last_error = NULL, updated_at = now() WHERE id = ${d.id}`;
+    await tx`
+      UPDATE message_actions SET status = 'pending', last_error = NULL, updated_at = now()
+      WHERE log_id = ${d.log_id} AND type = 'trigger'`;
+    const workflowId = replayWorkflowIdFor(d.id, round);
+    await startReplay(deps, d.id, workflowId);
+    return { id: d.id, replay: round, workflow_id: workflowId };
+  });
+}
+
+async function startReplay(deps: AppDeps, deliveryId: string, workflowId: string): Promise<void> {
+  const input: ReplayDeliveryInput = {
+    deliveryId,
+    webhook: {
+      retryHours: deps.config.webhook.retryHours,
+      initialIntervalSeconds: deps.config.webhook.initialIntervalSeconds,
+      timeoutSeconds: deps.config.webhook.timeoutSeconds,
+    },
+  };
+  try {
+    await deps.temporal.withDeadline(Date.now() + 5000, () =>
+      deps.temporal.workflow.start(REPLAY_WORKFLOW, {
+        taskQueue: deps.config.temporal.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+      }),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+    throw new ApiError(503, 'temporal_unavailable', `the replay could not be started: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

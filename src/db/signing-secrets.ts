@@ -1,0 +1,17 @@
+import { generateSigningSecret } from '../domain/signing.js';
+import type { Sql } from './sql.js';
+
+export type SigningSecretRow = { signing_secret: string; previous_signing_secret: string | null; previous_secret_until: Date | null };
+
+/**
+ * The secret that signs an account's inline trigger URLs (those not sent through a callback
+ * profile), made on first use. Read by the API (to show it) and by the webhook activity.
+ */
+export async function accountSigningSecret(sql: Sql, sid: string): Promise<SigningSecretRow> {
+  await sql`
+    INSERT INTO account_signing_secrets (sid, signing_secret) VALUES (${sid}, ${generateSigningSecret()})
+    ON CONFLICT (sid) DO NOTHING`;
+  const [row] = await sql<SigningSecretRow[]>`
+    SELECT signing_secret, previous_signing_secret, previous_secret_until FROM account_signing_secrets WHERE sid = ${sid}`;
+  return row!;
+}

@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import type { ProfileAuth } from './callback-auth.js';
+import { ENC_ALGORITHMS, encSettingsProblem, type EncSettings } from './encryption.js';
+import type { InlineTrigger } from './webhook.js';
+
+/**
+ * A callback profile as the API takes it, in Kaleyra's shape (SPEC §2, §6):
+ * `{title, http_method, url, body, content_type, headers, auth, enc, status}`.
+ */
+
+export const PROFILE_STATUSES = ['active', 'auto_disabled', 'disabled'] as const;
+export type ProfileStatus = (typeof PROFILE_STATUSES)[number];
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2000, 'must be at most 2000 characters');
+const upper = (v: unknown) => (typeof v === 'string' ? v.trim().toUpperCase() : v);
+
+// Headers the platform sets itself; `authorization` is the profile's own only when it has no `auth`.
+const RESERVED_HEADERS = new Set([
+  'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect',
+  'content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature',
+]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+const title = z
+  .string()
+  .trim()
+  .min(3, 'must be at least 3 characters')
+  .max(100, 'must be at most 100 characters')
+  .regex(/^[A-Za-z0-9 _-]+$/, 'may contain only letters, digits, spaces, hyphens and underscores');
+
+const basicAuthSchema = z
+  .object({
+    type: z.literal('basic'),
+    username: z.string().min(1, 'must not be empty').max(200).regex(/^[^:\r\n]*$/, 'must not contain a colon or a line break'),
+    password: z.string().min(1, 'must not be empty').max(500).regex(/^[^\r\n]*$/, 'must not contain a line break'),
+  })
+  .strict();
+
+const advancedAuthSchema = z
+  .object({
+    type: z.literal('advanced'),
+    url: httpUrl,
+    client_id: z.string().min(1, 'must not be empty').max(500),
+    client_secret: z.string().min(1, 'must not be empty').max(2000),
+    scope: z.string().max(500).nullish(),
+    body_format: z.enum(['form', 'json']).nullish(),
+    token_field: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be a field name, dotted for a nested one').nullish(),
+  })
+  .strict();
+
+export const profileAuthSchema = z.discriminatedUnion('type', [basicAuthSchema, advancedAuthSchema], {
+  error: 'must be {"type": "basic", ...} or {"type": "advanced", ...}',
+});
+
+export const encSchema = z
+  .object({
+    algorithm: z.preprocess(upper, z.enum(ENC_ALGORITHMS, { error: `must be one of ${ENC_ALGORITHMS.join(', ')}` })),
+    key: z.string().min(1, 'must not be empty'),
+    iv: z.string().min(1, 'must not be empty'),
+    fields: z.array(z.string().regex(/^[a-z_][a-z0-9_]*$/i, 'must be a variable name, like message')).max(50).nullish(),
+  })
+  .strict();
+
+const headersSchema = z
+  .record(
+    z.string().regex(HEADER_NAME, 'must be an HTTP header name'),
+    z.string().max(2000, 'must be at most 2000 characters').regex(HEADER_VALUE, 'must not contain line breaks or control characters'),
+    { error: (iss) => (iss.code === 'invalid_key' ? 'is not an HTTP header name' : undefined) },
+  )
+  .refine((h) => Object.keys(h).length <= 30, 'may have at most 30 headers');
+
+/** The fields, each as the create request takes it; PATCH takes any subset. */
+const profileFields = z
+  .object({
+    title,
+    http_method: z.preprocess(upper, z.enum(['POST', 'GET'], { error: 'must be POST or GET' })),
+    url: httpUrl,
+    // A JSON object is a JSON body template; a string is a template of any content type.
+    body: z.union([z.string().max(10_000, 'must be at most 10000 characters'), z.record(z.string(), z.unknown())], {
+      error: 'must be a JSON object or a string template',
+    }).nullish(),
+    content_type: z
+      .string()
+      .regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'must be a media type, like application/json')
+      .max(200)
+      .nullish(),
+    headers: headersSchema.nullish(),
+    auth: profileAuthSchema.nullish(),
+    enc: encSchema.nullish(),
+    status: z.enum(['active', 'disabled'], { error: 'must be active or disabled' }).optional(),
+  })
+  .strict();
+
+export const callbackProfileInputSchema = profileFields.superRefine((p, ctx) => {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  if (p.http_method === 'GET') {
+    if (p.body != null) issue(['body'], 'is only sent with http_method POST');
+    if (p.content_type != null) issue(['content_type'], 'is only sent with http_method POST');
+  }
+  if (p.body != null && typeof p.body === 'object' && p.content_type && !/json/i.test(p.content_type)) {
+    issue(['content_type'], 'must be a JSON media type when body is a JSON object');
+  }
+  for (const name of Object.keys(p.headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (RESERVED_HEADERS.has(lower)) issue(['headers', name], 'is set by the platform');
+    else if (lower === 'authorization' && p.auth) issue(['headers', name], 'cannot be given together with auth');
+  }
+  if (p.enc) {
+    const problem = encSettingsProblem(p.enc as EncSettings);
+    if (problem) issue(['enc', problem.field], problem.message);
+  }
+});
+
+/**
+ * PATCH: any subset of the fields. `auth` and `enc` may name only what changes when the type
+ * (or algorithm) stays, so a secret need not be sent again; the merged profile is then checked
+ * whole, with the create schema.
+ */
+export const callbackProfilePatchSchema = profileFields
+  .extend({
+    auth: z.looseObject({ type: z.enum(['basic', 'advanced']).optional() }).nullish(),
+    enc: z.looseObject({}).nullish(),
+  })
+  .partial()
+  .strict();
+
+export type CallbackProfileInput = z.output<typeof callbackProfileInputSchema>;
+export type CallbackProfilePatch = z.output<typeof callbackProfilePatchSchema>;
+
+/** The stored form of a profile, in input shape (secrets included). */
+export type StoredProfile = {
+  title: string;
+  http_method: 'POST' | 'GET';
+  url: string;
+  body: string | Record<string, unknown> | null;
+  content_type: string | null;
+  headers: Record<string, string>;
+  auth: ProfileAuth | null;
+  enc: EncSettings | null;
+  status: ProfileStatus;
+};
+
+/** The raw input a PATCH makes of the stored profile; parse it with callbackProfileInputSchema. */
+export function mergeProfilePatch(stored: StoredProfile, patch: CallbackProfilePatch): Record<string, unknown> {
+  // The status is the stored one unless the PATCH sets it (auto_disabled is the platform's to set).
+  const { status: _status, ...rest } = stored;
+  const merged: Record<string, unknown> = { ...rest, ...patch };
+  if (patch.auth && stored.auth && (patch.auth.type ?? stored.auth.type) === stored.auth.type) {
+    merged.auth = { ...stored.auth, ...patch.auth };
+  }
+  if (patch.enc && stored.enc) merged.enc = { ...stored.enc, ...patch.enc };
+  for (const k of ['body', 'content_type', 'headers', 'auth', 'enc'] as const) if (merged[k] === undefined) merged[k] = null;
+  return merged;
+}
+
+/** What the API shows: secrets (password, client secret, key, IV) are write-only. */
+export function publicAuth(auth: ProfileAuth | null) {
+  if (!auth) return null;
+  if (auth.type === 'basic') return { type: auth.type, username: auth.username };
+  return {
+    type: auth.type,
+    url: auth.url,
+    client_id: auth.client_id,
+    scope: auth.scope ?? null,
+    body_format: auth.body_format ?? 'form',
+    token_field: auth.token_field ?? 'access_token',
+  };
+}
+
+export function publicEnc(enc: EncSettings | null) {
+  return enc ? { algorithm: enc.algorithm, fields: enc.fields ?? null } : null;
+}
+
+/** The profile as a webhook to render with a message's variables. */
+export function profileWebhook(p: Pick<StoredProfile, 'url' | 'http_method' | 'body' | 'content_type'>): InlineTrigger {
+  return {
+    url: p.url,
+    method: p.http_method,
+    body: p.body === null ? null : typeof p.body === 'string' ? p.body : JSON.stringify(p.body),
+    content_type: p.content_type,
+  };
+}
