@@ -39,7 +39,13 @@ const envSchema = z.object({
   WEBHOOK_RETRY_HOURS: number(72),
   WEBHOOK_TIMEOUT_SECONDS: number(10),
   WEBHOOK_INITIAL_INTERVAL_SECONDS: number(1),
+  WEBHOOK_DISABLE_AFTER_FAILURES: number(10),
   DISPATCH_INTERVAL_MS: number(2000),
+  DELIVERY_REPORT_WAIT_SECONDS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 3600 : Number(v)))
+    .pipe(z.number().int().min(0)),
 });
 
 export type Config = {
@@ -70,7 +76,10 @@ export type Config = {
   smtpUrl: string | undefined;
   mailFrom: string;
   webhook: { retryHours: number; timeoutSeconds: number; initialIntervalSeconds: number };
+  /** a callback profile is auto-disabled after this many failed deliveries in a row (docs/webhooks.md) */
+  callbackProfiles: { disableAfterFailures: number };
   dispatchIntervalMs: number;
+  deliveryReportWaitSeconds: number;
 };
 
 /** The one place that reads the environment. Throws with every bad variable named. */
@@ -116,7 +125,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutSeconds: e.WEBHOOK_TIMEOUT_SECONDS,
       initialIntervalSeconds: e.WEBHOOK_INITIAL_INTERVAL_SECONDS,
     },
+    callbackProfiles: { disableAfterFailures: Math.ceil(e.WEBHOOK_DISABLE_AFTER_FAILURES) },
     dispatchIntervalMs: e.DISPATCH_INTERVAL_MS,
+    deliveryReportWaitSeconds: e.DELIVERY_REPORT_WAIT_SECONDS,
   };
 }
 

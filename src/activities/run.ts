@@ -3,13 +3,13 @@ import type { Sql } from '../db/sql.js';
 import { bindTemplate, tokenize } from '../domain/keywords.js';
 import { isExpired } from '../domain/matching.js';
 import { formatInZone } from '../domain/time.js';
-import { buildVariables, type MessageVariables } from '../domain/variables.js';
-import { renderWebhook } from '../domain/webhook.js';
-import { workflowIdFor, type ActionStatus, type ActionType, type RunPlan, type WebhookRequest } from '../workflows/definitions.js';
+import type { AutoReply, Forward, Unsubscribe } from '../domain/receive-config.js';
+import type { SubscriptionChange } from '../domain/subscriptions.js';
+import { buildVariables, render, type MessageVariables } from '../domain/variables.js';
+import { workflowIdFor, type ActionStatus, type ActionType, type RunPlan } from '../workflows/definitions.js';
+import { prepareTrigger } from './trigger.js';
 
 export type RunDeps = { sql: Sql; config: Config };
-
-export const USER_AGENT = 'inbound-sms-keyword-engine/0.1';
 
 type MessageRow = {
   id: string; sid: string | null; source: string; recipient: string; message: string;
@@ -19,6 +19,8 @@ type MessageRow = {
 
 type ConfigRow = {
   id: string; sid: string; keyword: string | null; template_names: string[]; expires_at: Date | null;
+  expiry_message: string | null; auto_reply: AutoReply | null; reply_at: Date | null; forward: Forward | null;
+  subscribe: boolean; unsubscribe: Unsubscribe | null;
   trigger: { url?: string | null; method?: 'POST' | 'GET' | null; body?: string | null; content_type?: string | null; callback_profile_id?: string | null } | null;
 };
 
@@ -37,7 +39,8 @@ export function createRunActivities({ sql }: RunDeps) {
         WHERE m.id = ${messageId}`;
       if (!m || !m.sid || !m.config_id) return null;
       const [c] = await sql<ConfigRow[]>`
-        SELECT id, sid, keyword, template_names, expires_at, trigger
+        SELECT id, sid, keyword, template_names, expires_at, trigger, expiry_message, auto_reply, reply_at,
+               forward, subscribe, unsubscribe
         FROM receive_configs WHERE id = ${m.config_id} AND sid = ${m.sid}`;
       if (!c) {
         await sql`UPDATE inbound_messages SET run_status = 'config_deleted' WHERE id = ${messageId}`;
@@ -63,27 +66,63 @@ export function createRunActivities({ sql }: RunDeps) {
         named: bindTemplate(c.template_names, words.slice(m.matched_words)),
       });
 
-      const plan: RunPlan = { messageId, sid: m.sid, outcome, configId: c.id, trigger: null };
-      if (outcome !== 'expired' && c.trigger?.url) {
-        plan.trigger = webhookRequest(m.id, c.trigger as { url: string }, vars);
-        await sql`
-          INSERT INTO deliveries (id, sid, log_id, url, method, status)
-          VALUES (${plan.trigger.deliveryId}, ${m.sid}, ${m.id}, ${plan.trigger.url}, ${plan.trigger.method}, 'pending')
-          ON CONFLICT (id) DO NOTHING`;
-        await upsertAction(sql, m.id, 'trigger', 'pending', { delivery_id: plan.trigger.deliveryId });
+      const plan: RunPlan = {
+        messageId, sid: m.sid, outcome, configId: c.id, trigger: null,
+        autoReply: null, expiryMessage: null, forwardSms: null, forwardEmail: null, subscription: null,
+      };
+      const key = (type: ActionType) => `${workflowIdFor(m.id)}-${type}`;
+      const reply = c.auto_reply;
+      if (outcome === 'expired') {
+        if (c.expiry_message) {
+          // The expiry message goes out from the auto reply's sender, else from the number itself.
+          plan.expiryMessage = {
+            type: 'expiry_message', logId: m.id, sid: m.sid, idempotencyKey: key('expiry_message'),
+            sender: reply?.sender ?? m.recipient, to: m.source, body: render(c.expiry_message, vars, 'text'),
+            route: reply?.route ?? null, templateId: reply?.template_id ?? null,
+          };
+          await upsertAction(sql, m.id, 'expiry_message', 'pending');
+        }
+        return plan;
       }
+      if (reply) {
+        const at = reply.schedule.type === 'scheduled' && c.reply_at ? c.reply_at.toISOString() : null;
+        plan.autoReply = {
+          type: 'auto_reply', logId: m.id, sid: m.sid, idempotencyKey: key('auto_reply'),
+          sender: reply.sender, to: m.source, body: render(reply.message, vars, 'text'),
+          route: reply.route ?? null, templateId: reply.template_id ?? null, at,
+        };
+        await upsertAction(sql, m.id, 'auto_reply', at ? 'scheduled' : 'pending', at ? { scheduled_at: at } : {});
+      }
+      if (c.forward?.sms) {
+        const f = c.forward.sms;
+        plan.forwardSms = {
+          type: 'forward_sms', logId: m.id, sid: m.sid, idempotencyKey: key('forward_sms'),
+          sender: f.sender, to: f.to, body: forwardText(m), route: f.route ?? null, templateId: f.template_id ?? null,
+        };
+        await upsertAction(sql, m.id, 'forward_sms', 'pending');
+      }
+      if (c.forward?.email) {
+        plan.forwardEmail = { logId: m.id, sid: m.sid, idempotencyKey: key('forward_email'), to: c.forward.email.to, ...forwardEmail(m, vars) };
+        await upsertAction(sql, m.id, 'forward_email', 'pending');
+      }
+      if (c.subscribe || c.unsubscribe) {
+        const type = c.subscribe ? 'subscribe' : 'unsubscribe';
+        const change: SubscriptionChange = c.subscribe ? { kind: 'subscribe' }
+          : c.unsubscribe!.scope === 'all' ? { kind: 'unsubscribe', scope: 'all' }
+          : { kind: 'unsubscribe', scope: 'configured', senders: c.unsubscribe!.senders };
+        plan.subscription = { type, logId: m.id, sid: m.sid, msisdn: m.source, viaNumber: m.recipient, change };
+        await upsertAction(sql, m.id, type, 'pending');
+      }
+      if (c.trigger) plan.trigger = await prepareTrigger(sql, { id: m.id, sid: m.sid }, c.trigger, vars);
       return plan;
     },
 
     /** Records an action's final status; an attempt's own error, when there is one, is kept. */
-    async recordAction(logId: string, type: ActionType, status: ActionStatus, error: string | null = null): Promise<void> {
+    async recordAction(logId: string, type: ActionType, status: ActionStatus, error: string | null = null, detail: Record<string, unknown> = {}): Promise<void> {
       await sql`
-        UPDATE message_actions SET status = ${status}, last_error = coalesce(last_error, ${error}), updated_at = now()
+        UPDATE message_actions SET status = ${status}, last_error = coalesce(last_error, ${error}),
+               detail = detail || ${sql.json(detail as never)}, updated_at = now()
         WHERE log_id = ${logId} AND type = ${type}`;
-      if (type === 'trigger' && status === 'failed') {
-        await sql`UPDATE deliveries SET status = 'failed', last_error = coalesce(last_error, ${error}), updated_at = now()
-                  WHERE log_id = ${logId} AND status = 'pending'`;
-      }
     },
 
     async finishRun(logId: string): Promise<void> {
@@ -92,13 +131,26 @@ export function createRunActivities({ sql }: RunDeps) {
   };
 }
 
-function webhookRequest(messageId: string, trigger: { url: string; method?: 'POST' | 'GET' | null; body?: string | null; content_type?: string | null }, vars: MessageVariables): WebhookRequest {
-  const rendered = renderWebhook(trigger, vars);
-  // The delivery id is stable across retries and replays, so receivers can deduplicate.
-  const deliveryId = `${workflowIdFor(messageId)}-trigger`;
-  const headers: Record<string, string> = { 'user-agent': USER_AGENT, 'webhook-id': deliveryId };
-  if (rendered.contentType) headers['content-type'] = rendered.contentType;
-  return { deliveryId, logId: messageId, url: rendered.url, method: rendered.method, headers, body: rendered.body };
+/** SPEC §2: the forwarded text carries the customer's number and message. */
+function forwardText(m: { source: string; recipient: string; message: string }): string {
+  return `SMS from ${m.source} to ${m.recipient}: ${m.message}`;
+}
+
+function forwardEmail(m: { source: string; recipient: string; message: string; keyword: string | null }, vars: MessageVariables) {
+  const keyword = m.keyword ?? '(default configuration)';
+  return {
+    subject: `SMS ${m.keyword ?? ''} from ${m.source} to ${m.recipient}`.replace(/\s+/g, ' '),
+    text: [
+      `From:     ${m.source}`,
+      `To:       ${m.recipient}`,
+      `Keyword:  ${keyword}`,
+      `Received: ${vars.timestamp}`,
+      `Message id: ${vars.id}`,
+      '',
+      m.message,
+      '',
+    ].join('\n'),
+  };
 }
 
 export async function upsertAction(sql: Sql, logId: string, type: ActionType, status: ActionStatus, detail: Record<string, unknown> = {}): Promise<void> {

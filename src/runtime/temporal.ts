@@ -48,7 +48,7 @@ export type StartableMessage = {
  * counts as started: the workflow id is the message id, so no message ever runs twice.
  */
 export async function startInboundRun(client: Client, config: Config, m: StartableMessage, deadlineMs = 5000): Promise<void> {
-  const input: InboundMessageInput = { messageId: m.id, webhook: config.webhook };
+  const input: InboundMessageInput = { messageId: m.id, webhook: config.webhook, deliveryReportWaitSeconds: config.deliveryReportWaitSeconds };
   try {
     await client.withDeadline(Date.now() + deadlineMs, () =>
       client.workflow.start(INBOUND_WORKFLOW, {

@@ -1,5 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { SubscriptionChange } from '../domain/subscriptions.js';
 
 /** Workflow type name of SPEC §6. */
 export const INBOUND_WORKFLOW = 'inboundMessage';
@@ -20,7 +21,12 @@ export const allSearchAttributes = Object.values(searchAttributes);
 /** Retry settings the starter passes in, so the workflow needs no configuration of its own. */
 export type WebhookPolicy = { retryHours: number; initialIntervalSeconds: number; timeoutSeconds: number };
 
-export type InboundMessageInput = { messageId: string; webhook: WebhookPolicy };
+export type InboundMessageInput = {
+  messageId: string;
+  webhook: WebhookPolicy;
+  /** how long a run stays open after its last SMS, to take `deliveryReport` signals */
+  deliveryReportWaitSeconds: number;
+};
 
 export type ActionType = 'trigger' | 'auto_reply' | 'forward_sms' | 'forward_email' | 'subscribe' | 'unsubscribe' | 'expiry_message';
 export type ActionStatus = 'pending' | 'scheduled' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
@@ -34,18 +40,60 @@ export type RunState = {
 };
 
 export const cancelScheduledReplySignal = defineSignal('cancelScheduledReply');
+/** `at` is an ISO-8601 instant (the API converts the account's local time before signalling). */
 export const rescheduleReplySignal = defineSignal<[{ at: string }]>('rescheduleReply');
 export const deliveryReportSignal = defineSignal<[{ message_id: string; status: string }]>('deliveryReport');
 export const stateQuery = defineQuery<RunState>('state');
 
-/** One webhook call, fixed when the run is prepared so every retry sends the same request. */
+/**
+ * One webhook call, fixed when the run is prepared so every retry (and replay) sends the same
+ * request. No secrets: a profile's auth, extra headers and signing secret are read at each attempt.
+ */
 export type WebhookRequest = {
   deliveryId: string;
   logId: string;
+  sid: string;
+  /** the callback profile it goes through, or null for an inline trigger URL */
+  profileId: string | null;
   url: string;
   method: 'POST' | 'GET';
   headers: Record<string, string>;
   body: string | null;
+};
+
+/** How a delivery ended when it did not fail: sent, or skipped (its profile is disabled or gone). */
+export type DeliveryResult = { status: 'succeeded'; statusCode: number } | { status: 'skipped'; reason: string };
+
+/** Workflow type that sends a stored delivery again, with the same delivery id (SPEC §6). */
+export const REPLAY_WORKFLOW = 'replayDelivery';
+export type ReplayDeliveryInput = { deliveryId: string; webhook: WebhookPolicy };
+/** The n-th replay of a delivery has its own run. */
+export function replayWorkflowIdFor(deliveryId: string, round: number): string {
+  return `replay-${deliveryId}-${round}`;
+}
+
+/** One SMS a run sends; the idempotency key makes a retried activity send it once. */
+export type SmsAction = {
+  type: 'auto_reply' | 'expiry_message' | 'forward_sms';
+  logId: string;
+  sid: string;
+  idempotencyKey: string;
+  sender: string;
+  to: string;
+  body: string;
+  route: string | null;
+  templateId: string | null;
+};
+
+export type EmailAction = { logId: string; sid: string; idempotencyKey: string; to: string[]; subject: string; text: string };
+
+export type SubscriptionAction = {
+  type: 'subscribe' | 'unsubscribe';
+  logId: string;
+  sid: string;
+  msisdn: string;
+  viaNumber: string;
+  change: SubscriptionChange;
 };
 
 /** Everything a run needs, read once from PostgreSQL by the prepare activity. */
@@ -55,10 +103,17 @@ export type RunPlan = {
   outcome: 'keyword' | 'expired' | 'default';
   configId: string;
   trigger: WebhookRequest | null;
+  /** `at` is an ISO instant for a scheduled reply, null for an instant one */
+  autoReply: (SmsAction & { at: string | null }) | null;
+  expiryMessage: SmsAction | null;
+  forwardSms: SmsAction | null;
+  forwardEmail: EmailAction | null;
+  subscription: SubscriptionAction | null;
 };
 
 /** Error type names shared by activities (which throw them) and workflows (which read them). */
 export const errorTypes = {
   webhookRejected: 'WebhookRejected',
   webhookRetryable: 'WebhookRetryable',
+  sendRejected: 'SendRejected',
 } as const;

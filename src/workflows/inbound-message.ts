@@ -1,6 +1,5 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
+  condition,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -8,22 +7,52 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import {
+  cancelScheduledReplySignal,
+  deliveryReportSignal,
   errorTypes,
+  rescheduleReplySignal,
   searchAttributes,
   stateQuery,
+  type ActionType,
   type InboundMessageInput,
   type RunPlan,
   type RunState,
+  type SmsAction,
 } from './definitions.js';
+import { failureMessage, runDelivery } from './delivery.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
 const store = proxyActivities<Activities>({ startToCloseTimeout: '1 minute' });
 
-/** One run per MO message (SPEC §1): prepares from PostgreSQL, then runs each configured action. */
+/** SMS and email sends: retried with backoff for a day; a rejected send is final. */
+const outbound = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: [errorTypes.sendRejected] },
+});
+
+/**
+ * One run per MO message (SPEC §1). Order within a run: subscribe, instant reply, unsubscribe,
+ * then forwards and the trigger side by side, then a scheduled reply on its durable timer, then
+ * a window for delivery reports. Subscribing before the reply lets a SUBSCRIBE keyword confirm;
+ * unsubscribing after it lets a STOP keyword confirm once, and blocks anything later.
+ */
 export async function inboundMessage(input: InboundMessageInput): Promise<RunState> {
   const state: RunState = { phase: 'preparing', outcome: null, actions: {}, scheduledReplyAt: null };
+  let cancelRequested = false;
+  let rescheduleTo: string | null = null;
+  const reports: { message_id: string; status: string }[] = [];
   setHandler(stateQuery, () => state);
+  setHandler(cancelScheduledReplySignal, () => {
+    cancelRequested = true;
+  });
+  setHandler(rescheduleReplySignal, ({ at }) => {
+    rescheduleTo = at;
+  });
+  setHandler(deliveryReportSignal, (report) => {
+    reports.push(report);
+  });
 
   const plan = await store.prepareRun(input.messageId);
   if (!plan) {
@@ -36,41 +65,99 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
     upsertSearchAttributes([{ key: searchAttributes.outcome, value: plan.outcome }]);
   }
 
-  if (plan.trigger) await runTrigger(plan, input, state);
+  const sentSms: string[] = [];
+  const sms = async (action: SmsAction) => {
+    const outboxId = await runAction(plan, state, action.type, () => outbound.sendSmsAction(action));
+    if (outboxId) sentSms.push(outboxId);
+  };
+
+  if (plan.expiryMessage) await sms(plan.expiryMessage);
+  if (plan.subscription?.type === 'subscribe') await runAction(plan, state, 'subscribe', () => outbound.applySubscriptionAction(plan.subscription!));
+  if (plan.autoReply && !plan.autoReply.at) await sms(plan.autoReply);
+  if (plan.subscription?.type === 'unsubscribe') await runAction(plan, state, 'unsubscribe', () => outbound.applySubscriptionAction(plan.subscription!));
+  await Promise.all([
+    plan.forwardSms ? sms(plan.forwardSms) : null,
+    plan.forwardEmail ? runAction(plan, state, 'forward_email', () => outbound.sendEmailAction(plan.forwardEmail!)) : null,
+    plan.trigger ? runTrigger(plan, input, state) : null,
+  ]);
+
+  const reply = plan.autoReply;
+  if (reply?.at) {
+    let target = Date.parse(reply.at);
+    state.actions.auto_reply = 'scheduled';
+    state.scheduledReplyAt = reply.at;
+    state.phase = 'waiting';
+    // A durable timer: it survives worker, API and Temporal restarts. Signals may cancel or move it.
+    for (;;) {
+      const wait = target - Date.now();
+      if (wait <= 0 || cancelRequested) break;
+      await condition(() => cancelRequested || rescheduleTo !== null || reports.length > 0, wait);
+      await recordReports(plan, reports);
+      if (rescheduleTo !== null && !cancelRequested) {
+        target = Date.parse(rescheduleTo);
+        state.scheduledReplyAt = new Date(target).toISOString();
+        rescheduleTo = null;
+        await store.recordAction(plan.messageId, 'auto_reply', 'scheduled', null, { scheduled_at: state.scheduledReplyAt });
+      }
+    }
+    state.phase = 'running';
+    if (cancelRequested) {
+      state.actions.auto_reply = 'cancelled';
+      state.scheduledReplyAt = null;
+      await store.recordAction(plan.messageId, 'auto_reply', 'cancelled');
+    } else {
+      await sms(reply);
+    }
+  }
+
+  // Delivery reports for the SMS this run sent arrive as signals for a while after sending.
+  if (sentSms.length > 0 && input.deliveryReportWaitSeconds > 0) {
+    state.phase = 'waiting';
+    const deadline = Date.now() + input.deliveryReportWaitSeconds * 1000;
+    let finalReports = 0;
+    while (finalReports < sentSms.length && Date.now() < deadline) {
+      await condition(() => reports.length > 0, deadline - Date.now());
+      finalReports += await recordReports(plan, reports);
+    }
+  }
+  await recordReports(plan, reports);
 
   state.phase = 'completed';
   await store.finishRun(plan.messageId);
   return state;
 }
 
-async function runTrigger(plan: RunPlan, input: InboundMessageInput, state: RunState): Promise<void> {
-  const { retryHours, initialIntervalSeconds, timeoutSeconds } = input.webhook;
-  // SPEC §5: retried with exponential backoff for WEBHOOK_RETRY_HOURS; final 4xx stop at once.
-  const webhook = proxyActivities<Activities>({
-    startToCloseTimeout: `${timeoutSeconds + 10} seconds`,
-    scheduleToCloseTimeout: `${retryHours} hours`,
-    retry: {
-      initialInterval: `${initialIntervalSeconds} seconds`,
-      backoffCoefficient: 2,
-      maximumInterval: '1 hour',
-      nonRetryableErrorTypes: [errorTypes.webhookRejected],
-    },
-  });
-  state.actions.trigger = 'pending';
+/** Records queued delivery reports; answers how many of them were final (delivered or not). */
+async function recordReports(plan: RunPlan, reports: { message_id: string; status: string }[]): Promise<number> {
+  let final = 0;
+  while (reports.length > 0) {
+    const r = reports.shift()!;
+    const known = await store.recordDeliveryReport({ logId: plan.messageId, messageId: r.message_id, status: r.status });
+    if (known && !/^(sent|accepted|enroute|submitted|pending|buffered)$/i.test(r.status)) final++;
+  }
+  return final;
+}
+
+/** Runs one action; a failure is recorded on the action and does not stop the others. */
+async function runAction(
+  plan: RunPlan,
+  state: RunState,
+  type: ActionType,
+  run: () => Promise<{ status: 'succeeded' | 'skipped'; outboxId: string | null }>,
+): Promise<string | null> {
+  state.actions[type] = 'pending';
   try {
-    await webhook.deliverWebhook(plan.trigger!);
-    state.actions.trigger = 'succeeded';
+    const r = await run();
+    state.actions[type] = r.status;
+    return r.status === 'succeeded' ? r.outboxId : null;
   } catch (err) {
-    state.actions.trigger = 'failed';
-    await store.recordAction(plan.messageId, 'trigger', 'failed', failureMessage(err));
+    state.actions[type] = 'failed';
+    await store.recordAction(plan.messageId, type, 'failed', failureMessage(err));
+    return null;
   }
 }
 
-function failureMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) {
-    const cause = err.cause;
-    if (cause instanceof ApplicationFailure) return cause.message;
-    return cause.message || cause.name;
-  }
-  return err instanceof Error ? err.message : String(err);
+async function runTrigger(plan: RunPlan, input: InboundMessageInput, state: RunState): Promise<void> {
+  state.actions.trigger = 'pending';
+  state.actions.trigger = await runDelivery(plan.trigger!, input.webhook);
 }

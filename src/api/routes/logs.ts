@@ -3,7 +3,12 @@ import { z } from 'zod';
 import { temporalUiUrl } from '../../runtime/temporal.js';
 import type { AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { notFound, parseQuery } from '../errors.js';
+import { ValidationError } from '../../domain/errors.js';
+import { localDateTime } from '../../domain/receive-config.js';
+import { parseLocalDateTime } from '../../domain/time.js';
+import { normalizeNumber } from '../../domain/phone.js';
+import { cancelScheduledReplySignal, rescheduleReplySignal } from '../../workflows/definitions.js';
+import { ApiError, notFound, parseJson, parseQuery } from '../errors.js';
 
 type LogRow = {
   id: string; source: string; recipient: string; message: string; operator: string | null; circle: string | null;
@@ -14,7 +19,7 @@ type ActionRow = { log_id: string; type: string; status: string; attempts: numbe
 
 const listQuery = z.object({
   outcome: z.enum(['keyword', 'expired', 'default', 'no_match']).optional(),
-  number: z.string().optional(),
+  number: z.string().transform(normalizeNumber).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
 });
@@ -65,5 +70,33 @@ export function logRoutes(deps: AppDeps) {
     return c.json(view(row, actions));
   });
 
+  app.post('/:id/scheduled-reply', async (c) => {
+    const account = c.get('account');
+    const input = await parseJson(c, steerInput);
+    const [row] = await sql<{ workflow_id: string | null; status: string | null }[]>`
+      SELECT m.workflow_id, a.status FROM inbound_messages m
+      LEFT JOIN message_actions a ON a.log_id = m.id AND a.type = 'auto_reply'
+      WHERE m.id = ${c.req.param('id')} AND m.sid = ${account.sid}`;
+    if (!row) throw notFound('log');
+    if (row.status !== 'scheduled' || !row.workflow_id) {
+      throw new ApiError(409, 'not_scheduled', `this message has no scheduled reply waiting (auto reply is ${row.status ?? 'not configured'})`);
+    }
+    const handle = deps.temporal.workflow.getHandle(row.workflow_id);
+    if (input.action === 'cancel') {
+      await handle.signal(cancelScheduledReplySignal);
+      return c.json({ log_id: c.req.param('id'), action: 'cancel' }, 202);
+    }
+    const at = parseLocalDateTime(input.at, account.timezone);
+    if (!at) throw new ValidationError('at', 'is not a real date-time');
+    if (at.getTime() < Date.now() - 60_000) throw new ValidationError('at', 'must be now or in the future');
+    await handle.signal(rescheduleReplySignal, { at: at.toISOString() });
+    return c.json({ log_id: c.req.param('id'), action: 'reschedule', at: input.at, at_utc: at.toISOString() }, 202);
+  });
+
   return app;
 }
+
+export const steerInput = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('cancel') }).strict(),
+  z.object({ action: z.literal('reschedule'), at: localDateTime }).strict(),
+]);

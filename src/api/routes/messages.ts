@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ValidationError } from '../../domain/errors.js';
+import { normalizeNumber } from '../../domain/phone.js';
+import { PermanentSendError } from '../../outbound/errors.js';
+import { sendSms, type OutboxRow } from '../../outbound/send.js';
+import type { AppEnv } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { ApiError, parseJson, parseQuery } from '../errors.js';
+
+export const sendInput = z
+  .object({
+    to: z.string().transform(normalizeNumber).pipe(z.string().regex(/^\+?\d{5,15}$/, 'must be a phone number, like +919812345678')),
+    sender: z.string().trim().min(1).max(20),
+    body: z.string().min(1).max(1600),
+    route: z.enum(['MKT', 'TXN']).nullish(),
+    template_id: z.string().regex(/^\d{1,30}$/, 'must be the digits of a DLT template id').nullish(),
+  })
+  .strict();
+
+const listQuery = z.object({
+  status: z.enum(['queued', 'sending', 'sent', 'stored', 'failed', 'delivered', 'undelivered']).optional(),
+  channel: z.enum(['sms', 'email']).optional(),
+  log_id: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export function outboxView(r: OutboxRow) {
+  return {
+    id: r.id, log_id: r.log_id, channel: r.channel, purpose: r.purpose, sender: r.sender, to: r.recipient,
+    subject: r.subject, body: r.body, route: r.route, template_id: r.template_id, provider: r.provider,
+    status: r.status, attempts: r.attempts, provider_message_id: r.provider_message_id,
+    provider_response: r.provider_response, last_error: r.last_error, delivery_status: r.delivery_status,
+    created_at: r.created_at, updated_at: r.updated_at,
+  };
+}
+
+/** The send API and the outbox (SPEC §6, §7). */
+export function messageRoutes(deps: AppDeps) {
+  const { sql } = deps;
+  const app = new Hono<AppEnv>();
+  const outbound = { sql, sms: deps.sms };
+
+  app.post('/', async (c) => {
+    const account = c.get('account');
+    const input = await parseJson(c, sendInput);
+    const [known] = await sql`SELECT 1 FROM sender_ids WHERE sid = ${account.sid} AND sender_id = ${input.sender}`;
+    if (!known) throw new ValidationError('sender', `"${input.sender}" is not a registered sender ID of this account`);
+    if (account.country === 'IN') {
+      if (!input.route) throw new ValidationError('route', 'is required for accounts registered in India (MKT or TXN)');
+      if (!input.template_id) throw new ValidationError('template_id', 'is required for accounts registered in India (DLT template id)');
+    }
+    // A client's Idempotency-Key makes a retried request send once; keys are scoped per account.
+    const key = c.req.header('idempotency-key');
+    if (key !== undefined && !/^[A-Za-z0-9._:-]{1,100}$/.test(key)) throw new ValidationError('idempotency-key', 'may hold 1 to 100 letters, digits and . _ : -');
+    const id = `api-${account.sid}-${key ?? randomUUID()}`;
+    let result;
+    try {
+      result = await sendSms(outbound, {
+        id, sid: account.sid, logId: null, purpose: 'api', sender: input.sender, to: input.to, body: input.body,
+        route: input.route ?? null, templateId: input.template_id ?? null,
+      });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (e instanceof PermanentSendError) throw new ApiError(502, 'provider_rejected', `${message} (outbox id ${id})`);
+      throw new ApiError(503, 'provider_unavailable', `${message} (outbox id ${id}); retry with the same Idempotency-Key`);
+    }
+    if (result.outcome === 'opted_out') {
+      throw new ApiError(403, 'opted_out', `${input.to} has opted out of sender ${input.sender}`, 'to');
+    }
+    return c.json(outboxView(result.row!), result.outcome === 'already_sent' ? 200 : 201);
+  });
+
+  app.get('/', async (c) => {
+    const { sid } = c.get('account');
+    const q = parseQuery(c, listQuery);
+    const rows = await sql<OutboxRow[]>`
+      SELECT * FROM outbox WHERE sid = ${sid}
+      ${q.status ? sql`AND status = ${q.status}` : sql``}
+      ${q.channel ? sql`AND channel = ${q.channel}` : sql``}
+      ${q.log_id ? sql`AND log_id = ${q.log_id}` : sql``}
+      ORDER BY seq DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
+    return c.json({ data: rows.map(outboxView), limit: q.limit, offset: q.offset });
+  });
+
+  return app;
+}

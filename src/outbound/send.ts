@@ -1,0 +1,110 @@
+import type { Sql } from '../db/sql.js';
+import { isOptedOut, subscriptionWrites, type SubscriptionChange, type SubscriptionState } from '../domain/subscriptions.js';
+import type { Mailer } from './mailer.js';
+import type { SmsProvider } from './sms-providers.js';
+
+export type SmsDeps = { sql: Sql; sms: SmsProvider };
+export type EmailDeps = { sql: Sql; mailer: Mailer; mailFrom: string };
+
+export type OutboxRow = {
+  id: string; sid: string; log_id: string | null; channel: 'sms' | 'email'; purpose: string; sender: string;
+  recipient: string; subject: string | null; body: string; route: string | null; template_id: string | null;
+  provider: string; status: string; attempts: number; provider_message_id: string | null; provider_response: unknown;
+  last_error: string | null; delivery_status: string | null; created_at: Date; updated_at: Date;
+};
+
+export type SmsSend = {
+  id: string; sid: string; logId: string | null; purpose: 'auto_reply' | 'expiry_message' | 'forward_sms' | 'api';
+  sender: string; to: string; body: string; route: string | null; templateId: string | null;
+};
+
+export type SendOutcome = { outcome: 'sent' | 'already_sent' | 'opted_out'; row: OutboxRow | null };
+
+const DONE = new Set(['sent', 'stored', 'delivered', 'undelivered']);
+
+export async function subscriptionStates(sql: Sql, sid: string, msisdn: string): Promise<SubscriptionState[]> {
+  return sql<SubscriptionState[]>`SELECT sender_id, status FROM subscriptions WHERE sid = ${sid} AND msisdn = ${msisdn}`;
+}
+
+/**
+ * Sends one SMS at most once per idempotency key (`id`): a retry after the provider accepted
+ * it finds the outbox row sent and sends nothing. A customer opted out of the sender gets
+ * nothing. Provider errors are recorded and rethrown for the caller to classify.
+ */
+export async function sendSms(deps: SmsDeps, s: SmsSend): Promise<SendOutcome> {
+  const { sql } = deps;
+  const [existing] = await sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${s.id}`;
+  if (existing && DONE.has(existing.status)) return { outcome: 'already_sent', row: existing };
+  if (isOptedOut(await subscriptionStates(sql, s.sid, s.to), s.sender)) return { outcome: 'opted_out', row: null };
+
+  await sql`
+    INSERT INTO outbox (id, sid, log_id, channel, purpose, sender, recipient, body, route, template_id, provider, status)
+    VALUES (${s.id}, ${s.sid}, ${s.logId}, 'sms', ${s.purpose}, ${s.sender}, ${s.to}, ${s.body}, ${s.route}, ${s.templateId}, ${deps.sms.name}, 'queued')
+    ON CONFLICT (id) DO NOTHING`;
+  await sql`UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = now() WHERE id = ${s.id}`;
+  try {
+    const result = await deps.sms.send({ id: s.id, sender: s.sender, to: s.to, body: s.body, route: s.route, template_id: s.templateId });
+    const [row] = await sql<OutboxRow[]>`
+      UPDATE outbox SET status = 'sent', provider_message_id = ${result.providerMessageId},
+             provider_response = ${sql.json(result.response as never)}, last_error = NULL, updated_at = now()
+      WHERE id = ${s.id} RETURNING *`;
+    return { outcome: 'sent', row: row! };
+  } catch (e) {
+    await sql`UPDATE outbox SET status = 'failed', last_error = ${e instanceof Error ? e.message : String(e)}, updated_at = now() WHERE id = ${s.id}`;
+    throw e;
+  }
+}
+
+export type EmailSend = { id: string; sid: string; logId: string | null; to: string[]; subject: string; text: string };
+
+/** Email forwards, once per key; without SMTP_URL the email is kept in the outbox as `stored`. */
+export async function sendEmail(deps: EmailDeps, m: EmailSend): Promise<SendOutcome> {
+  const { sql } = deps;
+  const [existing] = await sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${m.id}`;
+  if (existing && DONE.has(existing.status)) return { outcome: 'already_sent', row: existing };
+  await sql`
+    INSERT INTO outbox (id, sid, log_id, channel, purpose, sender, recipient, subject, body, provider, status)
+    VALUES (${m.id}, ${m.sid}, ${m.logId}, 'email', 'forward_email', ${deps.mailFrom}, ${m.to.join(', ')}, ${m.subject}, ${m.text},
+            ${deps.mailer.configured ? 'smtp' : 'outbox'}, 'queued')
+    ON CONFLICT (id) DO NOTHING`;
+  if (!deps.mailer.configured) {
+    const [row] = await sql<OutboxRow[]>`UPDATE outbox SET status = 'stored', updated_at = now() WHERE id = ${m.id} RETURNING *`;
+    return { outcome: 'sent', row: row! };
+  }
+  await sql`UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = now() WHERE id = ${m.id}`;
+  try {
+    const info = await deps.mailer.send({ id: m.id, to: m.to, subject: m.subject, text: m.text });
+    const [row] = await sql<OutboxRow[]>`
+      UPDATE outbox SET status = 'sent', provider_message_id = ${info.messageId}, provider_response = ${sql.json({ smtp: info.response })},
+             last_error = NULL, updated_at = now()
+      WHERE id = ${m.id} RETURNING *`;
+    return { outcome: 'sent', row: row! };
+  } catch (e) {
+    await sql`UPDATE outbox SET status = 'failed', last_error = ${e instanceof Error ? e.message : String(e)}, updated_at = now() WHERE id = ${m.id}`;
+    throw e;
+  }
+}
+
+/** Applies a subscribe or unsubscribe for one customer, with history (who, when, which message). */
+export async function applySubscription(
+  sql: Sql,
+  a: { sid: string; msisdn: string; viaNumber: string | null; logId: string | null; change: SubscriptionChange },
+): Promise<SubscriptionState[]> {
+  return sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(hashtext(${`sub:${a.sid}:${a.msisdn}`}))`;
+    const current = await tx<SubscriptionState[]>`SELECT sender_id, status FROM subscriptions WHERE sid = ${a.sid} AND msisdn = ${a.msisdn}`;
+    const writes = subscriptionWrites(a.change, current);
+    for (const w of writes) {
+      await tx`
+        INSERT INTO subscriptions (sid, msisdn, sender_id, status, via_number, log_id)
+        VALUES (${a.sid}, ${a.msisdn}, ${w.sender_id}, ${w.status}, ${a.viaNumber}, ${a.logId})
+        ON CONFLICT (sid, msisdn, sender_id) DO UPDATE
+        SET status = excluded.status, via_number = excluded.via_number, log_id = excluded.log_id, updated_at = now()`;
+      await tx`
+        INSERT INTO subscription_events (sid, msisdn, sender_id, status, via_number, log_id)
+        VALUES (${a.sid}, ${a.msisdn}, ${w.sender_id}, ${w.status}, ${a.viaNumber}, ${a.logId})
+        ON CONFLICT DO NOTHING`;
+    }
+    return writes;
+  });
+}

@@ -1,0 +1,86 @@
+import type { Config } from '../config.js';
+import { httpSendError, TransientSendError } from './errors.js';
+
+export type SmsRequest = { id: string; sender: string; to: string; body: string; route: string | null; template_id: string | null };
+export type SmsResult = { status: 'sent'; providerMessageId: string | null; response: unknown };
+
+/** Where SMS go (SPEC §7 SMS_PROVIDER). Errors are PermanentSendError or TransientSendError. */
+export interface SmsProvider {
+  readonly name: 'log' | 'http' | 'kaleyra';
+  send(req: SmsRequest): Promise<SmsResult>;
+}
+
+const TIMEOUT_MS = 15_000;
+
+async function postJson(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(payload),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (e) {
+    throw new TransientSendError(`provider unreachable: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const text = await res.text();
+  if (res.status < 200 || res.status >= 300) throw httpSendError(res.status, text);
+  return { status: res.status, text };
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** `log`: the outbox is the delivery; nothing leaves the machine. */
+export const logProvider: SmsProvider = {
+  name: 'log',
+  async send(req) {
+    return { status: 'sent', providerMessageId: req.id, response: { provider: 'log' } };
+  },
+};
+
+/** `http`: POST JSON `{id, sender, to, body, route, template_id}`; `id` lets the receiver deduplicate. */
+export function httpProvider(url: string): SmsProvider {
+  return {
+    name: 'http',
+    async send(req) {
+      const { text } = await postJson(url, req);
+      const body = parse(text) as { id?: unknown; message_id?: unknown } | string;
+      const providerId = typeof body === 'object' && body ? (body.message_id ?? body.id) : null;
+      return { status: 'sent', providerMessageId: providerId == null ? req.id : String(providerId), response: body };
+    },
+  };
+}
+
+/** `kaleyra`: Kaleyra's send-SMS API, `POST {base}/v1/{sid}/messages` with the `api-key` header. */
+export function kaleyraProvider(opts: { baseUrl: string; sid: string; apiKey: string }): SmsProvider {
+  return {
+    name: 'kaleyra',
+    async send(req) {
+      const payload: Record<string, string> = { to: req.to, sender: req.sender, body: req.body, ref: req.id };
+      if (req.route) payload.type = req.route;
+      if (req.template_id) payload.template_id = req.template_id;
+      const { text } = await postJson(`${opts.baseUrl.replace(/\/$/, '')}/v1/${encodeURIComponent(opts.sid)}/messages`, payload, { 'api-key': opts.apiKey });
+      const body = parse(text) as { id?: string; data?: { message_id?: string }[] };
+      const providerId = body?.data?.[0]?.message_id ?? body?.id ?? null;
+      return { status: 'sent', providerMessageId: providerId, response: body };
+    },
+  };
+}
+
+export function createSmsProvider(config: Config): SmsProvider {
+  switch (config.sms.provider) {
+    case 'http':
+      return httpProvider(config.sms.httpUrl!);
+    case 'kaleyra':
+      return kaleyraProvider({ baseUrl: config.sms.kaleyraBaseUrl, sid: config.sms.kaleyraSid!, apiKey: config.sms.kaleyraApiKey! });
+    default:
+      return logProvider;
+  }
+}

@@ -1,0 +1,392 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatInZone } from '../../src/domain/time.js';
+import { stateQuery, deliveryReportSignal } from '../../src/workflows/definitions.js';
+import { Harness, randomId, type Account, type Ctx } from '../helpers/harness.js';
+import { Receiver } from '../helpers/http.js';
+import { MailSink } from '../helpers/smtp.js';
+import { startTemporal } from '../helpers/temporal.js';
+
+let env: TestWorkflowEnvironment;
+let h: Harness;
+let sms: Receiver;
+let mail: MailSink;
+
+beforeAll(async () => {
+  env = await startTemporal();
+  h = await Harness.create(env);
+  sms = await new Receiver().start();
+  mail = await new MailSink().start();
+});
+afterAll(async () => {
+  await sms?.close();
+  await mail?.close();
+  await h?.close();
+  await env?.teardown();
+});
+
+const CUSTOMER = '+919812345678';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A context whose SMS go through the `http` provider to the local receiver, at `path`. */
+function httpSmsContext(path: string, extra: Record<string, string> = {}): Ctx {
+  return h.context({ SMS_PROVIDER: 'http', SMS_HTTP_URL: sms.url(path), SMTP_URL: mail.url, ...extra });
+}
+
+const localIn = (tz: string, ms: number) => formatInZone(new Date(Date.now() + ms), tz);
+
+async function waitForAction(a: Account, logId: string, type: string, status: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const log = await a.call('GET', `/logs/${logId}`);
+    const action = log.body.actions?.find((x: { type: string }) => x.type === type);
+    if (action?.status === status) return action;
+    if (Date.now() > deadline) throw new Error(`action ${type} of ${logId} is ${JSON.stringify(action)}, expected ${status}`);
+    await sleep(150);
+  }
+}
+
+describe('auto reply', () => {
+  it('sends an instant reply rendered with variables through the http provider, and records it', async () => {
+    const ctx = httpSmsContext('/instant');
+    const a = await ctx.account({ country: 'IN', timezone: 'Asia/Kolkata', senders: ['KLRHXA'] });
+    await a.config({
+      keyword: 'JOIN', template: 'JOIN <name> <city>',
+      auto_reply: { sender: 'KLRHXA', message: 'Hi <name> from <city>, you texted <keyword> to <recipient> (<parts[1]>)', route: 'TXN', template_id: '1107161234567890123' },
+    });
+    const id = randomId();
+    await a.send('join Priya New Delhi', { id });
+    const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
+    expect(state.actions.auto_reply).toBe('succeeded');
+
+    const [req] = await sms.waitFor('/instant');
+    expect(JSON.parse(req!.body)).toEqual({
+      id: `mo-${id}-auto_reply`, sender: 'KLRHXA', to: CUSTOMER,
+      body: `Hi Priya from New Delhi, you texted JOIN to ${a.number} (join)`, route: 'TXN', template_id: '1107161234567890123',
+    });
+    const outbox = await a.call('GET', `/messages?log_id=${id}`);
+    expect(outbox.body.data).toEqual([expect.objectContaining({ id: `mo-${id}-auto_reply`, purpose: 'auto_reply', status: 'sent', provider: 'http', attempts: 1 })]);
+    const log = await a.call('GET', `/logs/${id}`);
+    expect(log.body.actions).toEqual([expect.objectContaining({ type: 'auto_reply', status: 'succeeded', attempts: 1, outbox_id: `mo-${id}-auto_reply` })]);
+  });
+
+  it('holds a scheduled reply until its time, and the state query says what the run waits for', async () => {
+    const ctx = httpSmsContext('/scheduled');
+    const a = await ctx.account({ timezone: 'America/New_York', senders: ['BRAND'] });
+    const at = localIn('America/New_York', 5000);
+    await a.config({ keyword: 'LATER', auto_reply: { sender: 'BRAND', message: 'later, <source>', schedule: { type: 'scheduled', at } } });
+    const id = randomId();
+    await a.send('later', { id });
+    await ctx.withWorker(async () => {
+      await waitForAction(a, id, 'auto_reply', 'scheduled');
+      const state = await ctx.client.workflow.getHandle(`mo-${id}`).query(stateQuery);
+      expect(state).toMatchObject({ phase: 'waiting', actions: { auto_reply: 'scheduled' } });
+      expect(formatInZone(new Date(state.scheduledReplyAt!), 'America/New_York')).toBe(at);
+      expect(sms.to('/scheduled')).toHaveLength(0);
+      await ctx.result(`mo-${id}`);
+    });
+    const [req] = sms.to('/scheduled');
+    expect(formatInZone(new Date(req!.at), 'America/New_York') >= at).toBe(true);
+    expect(JSON.parse(req!.body).body).toBe(`later, ${CUSTOMER}`);
+  });
+
+  it('cancels a scheduled reply through the API', async () => {
+    const ctx = httpSmsContext('/cancelled');
+    const a = await ctx.account({ senders: ['BRAND'] });
+    await a.config({ keyword: 'CANCEL', auto_reply: { sender: 'BRAND', message: 'never', schedule: { type: 'scheduled', at: localIn('UTC', 3_600_000) } } });
+    const id = randomId();
+    await a.send('cancel', { id });
+    const state = await ctx.withWorker(async () => {
+      await waitForAction(a, id, 'auto_reply', 'scheduled');
+      const res = await a.call('POST', `/logs/${id}/scheduled-reply`, { action: 'cancel' });
+      expect(res.status).toBe(202);
+      return ctx.result(`mo-${id}`);
+    });
+    expect(state.actions.auto_reply).toBe('cancelled');
+    expect(sms.to('/cancelled')).toHaveLength(0);
+    expect((await a.call('GET', `/logs/${id}`)).body.actions).toEqual([expect.objectContaining({ type: 'auto_reply', status: 'cancelled' })]);
+    // Nothing is waiting any more.
+    expect((await a.call('POST', `/logs/${id}/scheduled-reply`, { action: 'cancel' })).status).toBe(409);
+  });
+
+  it('reschedules a scheduled reply through the API', async () => {
+    const ctx = httpSmsContext('/rescheduled');
+    const a = await ctx.account({ timezone: 'Asia/Kolkata', senders: ['BRAND'] });
+    await a.config({ keyword: 'MOVE', auto_reply: { sender: 'BRAND', message: 'moved', schedule: { type: 'scheduled', at: localIn('Asia/Kolkata', 3_600_000) } } });
+    const id = randomId();
+    await a.send('move', { id });
+    const newAt = localIn('Asia/Kolkata', 3000);
+    const state = await ctx.withWorker(async () => {
+      await waitForAction(a, id, 'auto_reply', 'scheduled');
+      const bad = await a.call('POST', `/logs/${id}/scheduled-reply`, { action: 'reschedule', at: '2020-01-01 00:00:00' });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.field).toBe('at');
+      const res = await a.call('POST', `/logs/${id}/scheduled-reply`, { action: 'reschedule', at: newAt });
+      expect(res.status).toBe(202);
+      return ctx.result(`mo-${id}`);
+    });
+    expect(state.actions.auto_reply).toBe('succeeded');
+    const [req] = sms.to('/rescheduled');
+    expect(formatInZone(new Date(req!.at), 'Asia/Kolkata') >= newAt).toBe(true);
+    const action = (await a.call('GET', `/logs/${id}`)).body.actions[0];
+    expect(formatInZone(new Date(action.scheduled_at), 'Asia/Kolkata')).toBe(newAt);
+  });
+
+  it('skips a scheduled reply to a customer who opted out before it fired', async () => {
+    const ctx = httpSmsContext('/optout-scheduled');
+    const a = await ctx.account({ senders: ['BRAND'] });
+    await a.config({ keyword: 'PROMO', auto_reply: { sender: 'BRAND', message: 'promo', schedule: { type: 'scheduled', at: localIn('UTC', 4000) } } });
+    await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' } });
+    const promo = randomId();
+    const stop = randomId();
+    const state = await ctx.withWorker(async () => {
+      await a.send('promo', { id: promo });
+      await waitForAction(a, promo, 'auto_reply', 'scheduled');
+      await a.send('stop', { id: stop });
+      await ctx.result(`mo-${stop}`);
+      return ctx.result(`mo-${promo}`);
+    });
+    expect(state.actions.auto_reply).toBe('skipped');
+    expect(sms.to('/optout-scheduled')).toHaveLength(0);
+    expect((await a.call('GET', `/logs/${promo}`)).body.actions).toEqual([expect.objectContaining({ type: 'auto_reply', status: 'skipped', last_error: 'opted_out' })]);
+  });
+});
+
+describe('expiry message', () => {
+  it('answers an expired keyword with its expiry message and runs nothing else', async () => {
+    const ctx = httpSmsContext('/expiry');
+    const hooks = await new Receiver().start();
+    try {
+      const a = await ctx.account({ senders: ['BRAND'] });
+      await a.config({
+        keyword: 'DIWALI', expires_at: '2025-11-01 00:00:00', expiry_message: 'Sorry <source>, <keyword> has ended.',
+        auto_reply: { sender: 'BRAND', message: 'code 123' }, forward: { email: { to: 'ops@example.com' } }, trigger: { url: hooks.url('/t') },
+      });
+      const id = randomId();
+      const res = await a.send('diwali', { id });
+      expect(res.body.outcome).toBe('expired');
+      const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
+      expect(state.actions).toEqual({ expiry_message: 'succeeded' });
+      const reqs = sms.to('/expiry');
+      expect(reqs.map((r) => JSON.parse(r.body).body)).toEqual([`Sorry ${CUSTOMER}, DIWALI has ended.`]);
+      expect(JSON.parse(reqs[0]!.body).sender).toBe('BRAND');
+      expect(hooks.requests).toHaveLength(0);
+    } finally {
+      await hooks.close();
+    }
+  });
+});
+
+describe('forward', () => {
+  it('forwards by SMS and by email to a real SMTP server', async () => {
+    const ctx = httpSmsContext('/forward');
+    const a = await ctx.account({ senders: ['FWD'] });
+    await a.config({ keyword: 'CALLME', forward: { sms: { to: '+919800000001', sender: 'FWD' }, email: { to: ['sales@example.com', 'ops@example.com'] } } });
+    const id = randomId();
+    const before = mail.mails.length;
+    await a.send('callme after 5pm', { id });
+    const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
+    expect(state.actions).toEqual({ forward_sms: 'succeeded', forward_email: 'succeeded' });
+
+    const [req] = sms.to('/forward');
+    expect(JSON.parse(req!.body)).toMatchObject({ sender: 'FWD', to: '+919800000001', body: `SMS from ${CUSTOMER} to ${a.number}: callme after 5pm` });
+    const mails = (await mail.waitFor(before + 1)).slice(before);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.to.sort()).toEqual(['ops@example.com', 'sales@example.com']);
+    expect(mails[0]!.raw).toContain(`Subject: SMS CALLME from ${CUSTOMER} to ${a.number}`);
+    expect(mails[0]!.raw).toContain('callme after 5pm');
+    expect(mails[0]!.raw).toContain(`From:     ${CUSTOMER}`);
+    const outbox = await a.call('GET', `/messages?log_id=${id}&channel=email`);
+    expect(outbox.body.data).toEqual([expect.objectContaining({ purpose: 'forward_email', status: 'sent', to: 'sales@example.com, ops@example.com' })]);
+  });
+
+  it('keeps the email in the outbox when no SMTP server is configured', async () => {
+    const ctx = h.context();
+    const a = await ctx.account();
+    await a.config({ keyword: 'MAILME', forward: { email: { to: 'sales@example.com' } } });
+    const id = randomId();
+    await a.send('mailme', { id });
+    await ctx.withWorker(() => ctx.result(`mo-${id}`));
+    const outbox = await a.call('GET', `/messages?log_id=${id}`);
+    expect(outbox.body.data).toEqual([expect.objectContaining({ channel: 'email', status: 'stored', provider: 'outbox' })]);
+  });
+});
+
+describe('subscribe and unsubscribe', () => {
+  it('opts out of the configured senders, then of all, then back in, as the send API shows', async () => {
+    const ctx = h.context();
+    const a = await ctx.account({ senders: ['ALPHA', 'BETA'] });
+    await a.config({ keyword: 'STOP ALPHA', unsubscribe: { scope: 'configured', senders: ['ALPHA'] } });
+    await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' } });
+    await a.config({ keyword: 'START', subscribe: true });
+    const send = (sender: string) => a.call('POST', '/messages', { to: CUSTOMER, sender, body: `hello from ${sender}` });
+    const run = async (text: string) => {
+      const res = await a.send(text, { source: CUSTOMER });
+      await ctx.result(res.body.workflow_id);
+    };
+
+    await ctx.withWorker(async () => {
+      expect((await send('ALPHA')).status).toBe(201);
+
+      await run('stop alpha');
+      const refused = await send('ALPHA');
+      expect(refused.status).toBe(403);
+      expect(refused.body.error).toMatchObject({ code: 'opted_out', field: 'to' });
+      expect((await send('BETA')).status).toBe(201);
+
+      await run('STOP');
+      expect((await send('ALPHA')).status).toBe(403);
+      expect((await send('BETA')).status).toBe(403);
+      await a.call('POST', '/sender-ids', { sender_id: 'GAMMA' });
+      expect((await send('GAMMA')).status).toBe(403); // "all" covers senders registered later
+
+      await run('start');
+      expect((await send('ALPHA')).status).toBe(201);
+      expect((await send('BETA')).status).toBe(201);
+      expect((await send('GAMMA')).status).toBe(201);
+    });
+
+    const list = await a.call('GET', `/subscriptions?number=${encodeURIComponent(CUSTOMER)}`);
+    expect(list.body.data.map((r: { sender_id: string; status: string }) => [r.sender_id, r.status]).sort()).toEqual([['*', 'subscribed'], ['ALPHA', 'subscribed']]);
+    const history = await a.call('GET', `/subscriptions/history?number=${encodeURIComponent(CUSTOMER)}`);
+    expect(history.body.data.map((r: { sender_id: string; status: string }) => `${r.sender_id}:${r.status}`)).toEqual(
+      expect.arrayContaining(['ALPHA:unsubscribed', '*:unsubscribed', '*:subscribed', 'ALPHA:subscribed']),
+    );
+    expect(history.body.data).toHaveLength(4);
+
+    await ctx.withWorker(() => run('stop alpha'));
+    const out = await a.call('GET', '/subscriptions?status=unsubscribed');
+    expect(out.body.data).toEqual([expect.objectContaining({ number: CUSTOMER, sender_id: 'ALPHA', status: 'unsubscribed', via_number: a.number })]);
+    const csv = await ctx.request('GET', `/v1/${a.sid}/subscriptions?format=csv&status=unsubscribed`, undefined, { 'api-key': a.apiKey });
+    expect(csv.status).toBe(200);
+    const lines = String(csv.body).trim().split('\r\n');
+    expect(lines[0]).toBe('number,sender_id,status,via_number,log_id,updated_at');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(new RegExp(`^\\${CUSTOMER},ALPHA,unsubscribed,\\${a.number},`));
+  });
+
+  it('lets a STOP keyword confirm once, and blocks what comes after', async () => {
+    const ctx = httpSmsContext('/stop-confirm');
+    const a = await ctx.account({ senders: ['BRAND'] });
+    await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' }, auto_reply: { sender: 'BRAND', message: 'You will get no more messages.' } });
+    await a.config({ keyword: 'HELP', auto_reply: { sender: 'BRAND', message: 'help text' } });
+    const stop = randomId();
+    const help = randomId();
+    const states = await ctx.withWorker(async () => {
+      await a.send('stop', { id: stop });
+      const s1 = await ctx.result(`mo-${stop}`);
+      await a.send('help', { id: help });
+      return [s1, await ctx.result(`mo-${help}`)];
+    });
+    expect(states[0].actions).toEqual({ auto_reply: 'succeeded', unsubscribe: 'succeeded' });
+    expect(states[1].actions).toEqual({ auto_reply: 'skipped' });
+    expect(sms.to('/stop-confirm').map((r) => JSON.parse(r.body).body)).toEqual(['You will get no more messages.']);
+  });
+});
+
+describe('send API and outbox', () => {
+  it('refuses India sends without route and template id, and unknown senders', async () => {
+    const ctx = h.context();
+    const a = await ctx.account({ country: 'IN', senders: ['KLRHXA'] });
+    const noRoute = await a.call('POST', '/messages', { to: CUSTOMER, sender: 'KLRHXA', body: 'x', template_id: '1107161234567890123' });
+    expect(noRoute.status).toBe(400);
+    expect(noRoute.body.error.field).toBe('route');
+    const noTemplate = await a.call('POST', '/messages', { to: CUSTOMER, sender: 'KLRHXA', body: 'x', route: 'TXN' });
+    expect(noTemplate.body.error.field).toBe('template_id');
+    const unknown = await a.call('POST', '/messages', { to: CUSTOMER, sender: 'NOPE', body: 'x', route: 'TXN', template_id: '1' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.field).toBe('sender');
+    const ok = await a.call('POST', '/messages', { to: CUSTOMER, sender: 'KLRHXA', body: 'x', route: 'TXN', template_id: '1' });
+    expect(ok.status).toBe(201);
+    expect(ok.body).toMatchObject({ status: 'sent', provider: 'log', route: 'TXN', template_id: '1' });
+  });
+
+  it('refuses India receive configurations without route and template id', async () => {
+    const ctx = h.context();
+    const a = await ctx.account({ country: 'IN', senders: ['KLRHXA'] });
+    const reply = await a.call('POST', '/receive-configs', { number: a.number, keyword: 'HI', auto_reply: { sender: 'KLRHXA', message: 'hi', template_id: '1' } });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.field).toBe('auto_reply.route');
+    const fwd = await a.call('POST', '/receive-configs', { number: a.number, keyword: 'HI', forward: { sms: { to: '+919800000001', sender: 'KLRHXA', route: 'MKT' } } });
+    expect(fwd.status).toBe(400);
+    expect(fwd.body.error.field).toBe('forward.sms.template_id');
+  });
+
+  it('sends once per Idempotency-Key', async () => {
+    const ctx = httpSmsContext('/api-idem');
+    const a = await ctx.account({ senders: ['BRAND'] });
+    const body = { to: CUSTOMER, sender: 'BRAND', body: 'once' };
+    const headers = { 'api-key': a.apiKey, 'idempotency-key': 'order-42' };
+    const first = await ctx.request('POST', `/v1/${a.sid}/messages`, body, headers);
+    const second = await ctx.request('POST', `/v1/${a.sid}/messages`, body, headers);
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(200);
+    expect(second.body.id).toBe(first.body.id);
+    expect(sms.to('/api-idem')).toHaveLength(1);
+  });
+});
+
+describe('retries', () => {
+  it('retries an SMS the provider could not take, and sends it once it can, under one outbox row', async () => {
+    const ctx = httpSmsContext('/flaky-sms');
+    sms.script('/flaky-sms', [{ status: 503, body: 'busy' }, { status: 200, body: '{"message_id":"prov-1"}' }]);
+    const a = await ctx.account({ senders: ['BRAND'] });
+    await a.config({ keyword: 'RETRY', auto_reply: { sender: 'BRAND', message: 'made it' } });
+    const id = randomId();
+    await a.send('retry', { id });
+    const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
+    expect(state.actions.auto_reply).toBe('succeeded');
+    const reqs = sms.to('/flaky-sms');
+    expect(reqs).toHaveLength(2);
+    expect(new Set(reqs.map((r) => JSON.parse(r.body).id))).toEqual(new Set([`mo-${id}-auto_reply`]));
+    const outbox = await a.call('GET', `/messages?log_id=${id}`);
+    expect(outbox.body.data).toEqual([expect.objectContaining({ status: 'sent', attempts: 2, provider_message_id: 'prov-1' })]);
+    const action = (await a.call('GET', `/logs/${id}`)).body.actions[0];
+    expect(action).toMatchObject({ status: 'succeeded', attempts: 2, last_error: null });
+  });
+
+  it('does not send again when the activity runs again after a send that succeeded', async () => {
+    const ctx = httpSmsContext('/crash-sms');
+    const a = await ctx.account({ senders: ['BRAND'] });
+    await a.config({ keyword: 'TWICE', auto_reply: { sender: 'BRAND', message: 'just once' } });
+    const id = randomId();
+    await a.send('twice', { id });
+    await ctx.withWorker(() => ctx.result(`mo-${id}`));
+    expect(sms.to('/crash-sms')).toHaveLength(1);
+
+    // A worker that dies after the provider took the SMS but before Temporal heard of it runs
+    // the same activity again with the same input: the outbox row makes it a no-op.
+    const { MockActivityEnvironment } = await import('@temporalio/testing');
+    const { createActivities } = await import('../../src/activities/index.js');
+    const { createSmsProvider } = await import('../../src/outbound/sms-providers.js');
+    const { createMailer } = await import('../../src/outbound/mailer.js');
+    const acts = createActivities({ sql: h.sql, config: ctx.config, sms: createSmsProvider(ctx.config), mailer: createMailer(ctx.config) });
+    const plan = (await new MockActivityEnvironment().run(acts.prepareRun, id)) as Awaited<ReturnType<typeof acts.prepareRun>>;
+    const again = (await new MockActivityEnvironment({ attempt: 2 }).run(acts.sendSmsAction, plan!.autoReply!)) as Awaited<ReturnType<typeof acts.sendSmsAction>>;
+    expect(again.status).toBe('succeeded');
+    expect(sms.to('/crash-sms')).toHaveLength(1);
+  });
+});
+
+describe('delivery reports', () => {
+  it('records a deliveryReport signal on the outbox row and the log', async () => {
+    const ctx = httpSmsContext('/dlr', { DELIVERY_REPORT_WAIT_SECONDS: '60' });
+    sms.script('/dlr', [{ status: 200, body: '{"message_id":"prov-dlr-1"}' }]);
+    const a = await ctx.account({ senders: ['BRAND'] });
+    await a.config({ keyword: 'DLR', auto_reply: { sender: 'BRAND', message: 'track me' } });
+    const id = randomId();
+    await a.send('dlr', { id });
+    const state = await ctx.withWorker(async () => {
+      await waitForAction(a, id, 'auto_reply', 'succeeded');
+      const handle = ctx.client.workflow.getHandle(`mo-${id}`);
+      expect((await handle.query(stateQuery)).phase).toBe('waiting');
+      await handle.signal(deliveryReportSignal, { message_id: 'prov-dlr-1', status: 'DELIVERED' });
+      return ctx.result(`mo-${id}`);
+    });
+    expect(state.phase).toBe('completed');
+    const outbox = await a.call('GET', `/messages?log_id=${id}`);
+    expect(outbox.body.data).toEqual([expect.objectContaining({ status: 'delivered', delivery_status: 'DELIVERED' })]);
+    const action = (await a.call('GET', `/logs/${id}`)).body.actions[0];
+    expect(action).toMatchObject({ type: 'auto_reply', delivery_status: 'DELIVERED' });
+  });
+});

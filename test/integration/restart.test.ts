@@ -1,0 +1,90 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { formatInZone } from '../../src/domain/time.js';
+import { createMailer } from '../../src/outbound/mailer.js';
+import { createSmsProvider } from '../../src/outbound/sms-providers.js';
+import { startTemporalDevServer, type DevServer } from '../../src/runtime/temporal-dev.js';
+import { createWorker } from '../../src/worker/worker.js';
+import { Harness, randomId } from '../helpers/harness.js';
+import { Receiver } from '../helpers/http.js';
+import { temporalCliPath, workflowBundle } from '../helpers/temporal.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+let dataDir: string;
+let h: Harness;
+let sms: Receiver;
+let server: DevServer | null = null;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'inbound-sms-restart-'));
+  sms = await new Receiver().start();
+});
+afterAll(async () => {
+  await server?.stop();
+  await sms?.close();
+  await h?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+it('keeps a scheduled reply through a restart of the worker and of the Temporal dev server', async () => {
+  const [port, uiPort] = [await freePort(), await freePort()];
+  const serverConfig = loadConfig({
+    DATA_DIR: dataDir, TEMPORAL_CLI_PATH: temporalCliPath(),
+    TEMPORAL_DEV_PORT: String(port), TEMPORAL_DEV_UI_PORT: String(uiPort),
+  });
+  server = await startTemporalDevServer(serverConfig, () => {});
+  h = await Harness.create(null, server.address);
+  const ctx = h.context({ SMS_PROVIDER: 'http', SMS_HTTP_URL: sms.url('/sms') });
+  const deps = { sql: h.sql, config: ctx.config, sms: createSmsProvider(ctx.config), mailer: createMailer(ctx.config) };
+  const runWorker = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const connection = await NativeConnection.connect({ address: server!.address });
+    try {
+      const worker = await createWorker({ connection, namespace: 'default', taskQueue: ctx.config.temporal.taskQueue, deps, workflowBundle: await workflowBundle() });
+      return await worker.runUntil(fn);
+    } finally {
+      await connection.close();
+    }
+  };
+
+  const a = await ctx.account({ senders: ['BRAND'] });
+  const at = formatInZone(new Date(Date.now() + 12_000), 'UTC');
+  await a.config({ keyword: 'SOON', auto_reply: { sender: 'BRAND', message: 'survived', schedule: { type: 'scheduled', at } } });
+  const id = randomId();
+  expect((await a.send('soon', { id })).status).toBe(202);
+
+  // The first worker starts the run and stops while the timer waits.
+  await runWorker(async () => {
+    for (let i = 0; i < 100; i++) {
+      const log = await a.call('GET', `/logs/${id}`);
+      if (log.body.actions?.[0]?.status === 'scheduled') return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the reply was never scheduled');
+  });
+
+  // Temporal itself goes down and comes back from its database file.
+  await server.stop();
+  server = await startTemporalDevServer(serverConfig, () => {});
+  expect(sms.to('/sms')).toHaveLength(0);
+
+  // A new worker picks the run up; the timer fires at its time, once.
+  const state = await runWorker(() => ctx.result(`mo-${id}`));
+  expect(state.actions.auto_reply).toBe('succeeded');
+  const reqs = sms.to('/sms');
+  expect(reqs).toHaveLength(1);
+  expect(JSON.parse(reqs[0]!.body).body).toBe('survived');
+  expect(formatInZone(new Date(reqs[0]!.at), 'UTC') >= at).toBe(true);
+});
