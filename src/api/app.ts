@@ -5,8 +5,13 @@ import { ApiError, errorResponse } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
+import { callbackRoutes } from './routes/callback-profiles.js';
+import { deliveryRoutes } from './routes/deliveries.js';
+import { RunStarter } from '../ingest/starter.js';
 import { inboundRoutes } from './routes/inbound.js';
 import { logRoutes } from './routes/logs.js';
+import { messageRoutes } from './routes/messages.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
 import { receiveConfigRoutes } from './routes/receive-configs.js';
 
 export function createApp(deps: AppDeps) {
@@ -16,13 +21,18 @@ export function createApp(deps: AppDeps) {
   app.get('/health', (c) => c.json({ ok: true }));
   app.get('/openapi.json', (c) => c.json(document));
   app.route('/v1/admin', adminRoutes(deps));
-  app.route('/v1/inbound', inboundRoutes(deps));
+  const starter = deps.starter ?? new RunStarter(deps);
+  app.route('/v1/inbound', inboundRoutes({ ...deps, starter }));
 
   const account = new Hono<AppEnv>();
   account.use('*', requireAccount(deps.sql));
   account.route('/', accountRoutes(deps));
+  account.route('/callback', callbackRoutes(deps));
+  account.route('/deliveries', deliveryRoutes(deps));
   account.route('/receive-configs', receiveConfigRoutes(deps));
   account.route('/logs', logRoutes(deps));
+  account.route('/messages', messageRoutes(deps));
+  account.route('/subscriptions', subscriptionRoutes(deps));
   app.route('/v1/:sid', account);
 
   app.notFound((c) => errorResponse(new ApiError(404, 'not_found', 'no such route'), c));

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
+import type { RunStarter } from '../ingest/starter.js';
+import type { SmsProvider } from '../outbound/sms-providers.js';
 
 /** What the HTTP app needs; tokens are resolved (generated in development) before it is built. */
 export type AppDeps = {
@@ -8,5 +10,9 @@ export type AppDeps = {
   temporal: Client;
   config: Config;
   tokens: { admin: string; ingest: string };
+  /** the send API's provider; runs send through the worker's own */
+  sms: SmsProvider;
   log?: (line: string) => void;
+  /** starts stored messages' runs in the background; createApp makes one when not given */
+  starter?: RunStarter;
 };

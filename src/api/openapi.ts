@@ -1,8 +1,12 @@
 import { z } from 'zod';
+import { callbackProfileInputSchema, callbackProfilePatchSchema } from '../domain/callback-profile.js';
 import { receiveConfigInputSchema } from '../domain/receive-config.js';
 import { inboundInputSchema } from '../ingest/ingest.js';
 import { accountInput, assignInput, numberInput } from './routes/admin.js';
 import { senderIdInput } from './routes/account.js';
+import { bulkReplayInput } from './routes/deliveries.js';
+import { steerInput } from './routes/logs.js';
+import { sendInput } from './routes/messages.js';
 
 /** Request schemas come from the same zod schemas the routes validate with, so they cannot drift. */
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
@@ -29,6 +33,31 @@ const ops: Record<string, Record<string, Op>> = {
     post: { summary: 'Register a sender ID', auth: 'account', body: senderIdInput, status: 201, params: ['sid'] },
     get: { summary: "The account's sender IDs", auth: 'account', status: 200, params: ['sid'] },
   },
+  '/v1/{sid}/callback/profiles': {
+    post: { summary: 'Create a callback profile; its signing_secret is in the answer', auth: 'account', body: callbackProfileInputSchema, status: 201, params: ['sid'] },
+    get: { summary: 'List callback profiles (title: part of the title, any case)', auth: 'account', status: 200, params: ['sid'], query: ['title', 'limit', 'offset'] },
+  },
+  '/v1/{sid}/callback/profiles/{id}': {
+    get: { summary: 'One callback profile (secrets are write-only)', auth: 'account', status: 200, params: ['sid', 'id'] },
+    patch: { summary: 'Change some fields of a callback profile; status active re-enables it', auth: 'account', body: callbackProfilePatchSchema, status: 200, params: ['sid', 'id'] },
+    delete: { summary: 'Delete a callback profile; 409 profile_in_use while a receive configuration names it', auth: 'account', status: 204, params: ['sid', 'id'] },
+  },
+  '/v1/{sid}/callback/profiles/{id}/signing-secret': { get: { summary: "The profile's signing secret", auth: 'account', status: 200, params: ['sid', 'id'] } },
+  '/v1/{sid}/callback/profiles/{id}/signing-secret/rotate': {
+    post: { summary: 'A new signing secret; the previous one keeps signing for 24 hours', auth: 'account', status: 200, params: ['sid', 'id'] },
+  },
+  '/v1/{sid}/callback/signing-secret': { get: { summary: "The secret that signs the account's inline trigger URLs", auth: 'account', status: 200, params: ['sid'] } },
+  '/v1/{sid}/callback/signing-secret/rotate': {
+    post: { summary: 'A new secret for inline trigger URLs; the previous one keeps signing for 24 hours', auth: 'account', status: 200, params: ['sid'] },
+  },
+  '/v1/{sid}/deliveries': {
+    get: { summary: 'Webhook deliveries, newest first', auth: 'account', status: 200, params: ['sid'], query: ['status', 'since', 'profile_id', 'log_id', 'limit', 'offset'] },
+  },
+  '/v1/{sid}/deliveries/{id}': { get: { summary: 'One delivery with its stored request and every attempt', auth: 'account', status: 200, params: ['sid', 'id'] } },
+  '/v1/{sid}/deliveries/{id}/replay': { post: { summary: 'Deliver a finished delivery again, with the same delivery id', auth: 'account', status: 202, params: ['sid', 'id'] } },
+  '/v1/{sid}/deliveries/replay': {
+    post: { summary: 'Replay every failed or skipped delivery created since a time (500 per call)', auth: 'account', body: bulkReplayInput, status: 202, params: ['sid'] },
+  },
   '/v1/{sid}/receive-configs': {
     post: { summary: 'Create a receive configuration', auth: 'account', body: receiveConfigInputSchema, status: 201, params: ['sid'] },
     get: { summary: 'List receive configurations', auth: 'account', status: 200, params: ['sid'], query: ['number', 'limit', 'offset'] },
@@ -44,6 +73,19 @@ const ops: Record<string, Record<string, Op>> = {
   },
   '/v1/{sid}/logs': { get: { summary: 'MO logs, newest first', auth: 'account', status: 200, params: ['sid'], query: ['outcome', 'number', 'limit', 'offset'] } },
   '/v1/{sid}/logs/{id}': { get: { summary: 'One MO log with its actions and Temporal UI link', auth: 'account', status: 200, params: ['sid', 'id'] } },
+  '/v1/{sid}/logs/{id}/scheduled-reply': {
+    post: { summary: "Cancel or reschedule (account's local time) a message's scheduled reply; signals its run", auth: 'account', body: steerInput, status: 202, params: ['sid', 'id'] },
+  },
+  '/v1/{sid}/messages': {
+    post: { summary: 'Send an SMS (optional Idempotency-Key header); 403 opted_out when the customer opted out of the sender', auth: 'account', body: sendInput, status: 201, params: ['sid'] },
+    get: { summary: 'The outbox: every SMS and email sent for the account', auth: 'account', status: 200, params: ['sid'], query: ['status', 'channel', 'log_id', 'limit', 'offset'] },
+  },
+  '/v1/{sid}/subscriptions': {
+    get: { summary: 'Opt-in / opt-out list; format=csv exports it', auth: 'account', status: 200, params: ['sid'], query: ['number', 'status', 'format', 'limit', 'offset'] },
+  },
+  '/v1/{sid}/subscriptions/history': {
+    get: { summary: 'Every subscribe and unsubscribe, newest first', auth: 'account', status: 200, params: ['sid'], query: ['number', 'status', 'limit', 'offset'] },
+  },
 };
 
 export function openApiDocument(extra: Record<string, Record<string, Op>> = {}) {

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import { firstWord, matchMessage, type KeywordCandidate, type MatchResult } from '../domain/matching.js';
 import { normalizeNumber } from '../domain/phone.js';
-import { startInboundRun } from '../runtime/temporal.js';
-import type { Client } from '@temporalio/client';
+import type { RunStarter } from './starter.js';
 import { workflowIdFor } from '../workflows/definitions.js';
 
 export const inboundInputSchema = z.object({
@@ -28,7 +26,7 @@ export type IngestResult = {
 
 type Stored = IngestResult & { sid: string | null; recipient: string; keyword: string | null; dispatch_state: string };
 
-export type IngestDeps = { sql: Sql; temporal: Client; config: Config; log?: (line: string) => void };
+export type IngestDeps = { sql: Sql; starter: RunStarter };
 
 /**
  * SPEC §3 and §5: the message is matched and stored in one statement before anyone is told
@@ -60,7 +58,7 @@ export async function ingest(deps: IngestDeps, input: InboundInput): Promise<{ r
     const first = await findStored(sql, id);
     return { result: publicResult(first!), duplicate: true };
   }
-  if (needsRun) await tryStart(deps, inserted);
+  if (needsRun) deps.starter.enqueue({ id: inserted.id, sid: inserted.sid!, recipient: inserted.recipient, keyword: inserted.keyword, outcome: inserted.outcome });
   return { result: publicResult(inserted), duplicate: false };
 }
 
@@ -85,7 +83,9 @@ export async function matchForNumber(
   receivedAt: Date,
 ): Promise<MatchResult & { sid: string | null }> {
   const [num] = await sql<{ number: string; owner: string | null }[]>`
-    SELECT n.number, (SELECT min(sid) FROM number_accounts na WHERE na.number = n.number) AS owner
+    SELECT n.number,
+           -- a shared short code has no owner: unmatched traffic is no single tenant's to read
+           CASE WHEN n.shared THEN NULL ELSE (SELECT min(sid) FROM number_accounts na WHERE na.number = n.number) END AS owner
     FROM numbers n WHERE n.number = ${recipient}`;
   if (!num) return { outcome: 'unknown_number', configId: null, keyword: null, matchedWords: 0, sid: null };
   const word = firstWord(message);
@@ -106,25 +106,4 @@ export async function matchForNumber(
     : result.configId === def?.id ? def.sid
     : rows.find((r) => r.config_id === result.configId)!.sid;
   return { ...result, sid };
-}
-
-/**
- * When a start has just failed, Temporal is taken to be down until the dispatcher's next tick:
- * ingest then answers at once instead of waiting out a start deadline per message.
- */
-const unreachableUntil = new WeakMap<Client, number>();
-
-async function tryStart(deps: IngestDeps, m: Stored): Promise<void> {
-  if ((unreachableUntil.get(deps.temporal) ?? 0) > Date.now()) return;
-  try {
-    await startInboundRun(deps.temporal, deps.config, { id: m.id, sid: m.sid!, recipient: m.recipient, keyword: m.keyword, outcome: m.outcome }, 3000);
-    await deps.sql`UPDATE inbound_messages SET dispatch_state = 'started', dispatched_at = now()
-                   WHERE id = ${m.id} AND dispatch_state = 'pending'`;
-    m.dispatch_state = 'started';
-    unreachableUntil.delete(deps.temporal);
-  } catch (err) {
-    unreachableUntil.set(deps.temporal, Date.now() + deps.config.dispatchIntervalMs);
-    // Stored already: the dispatcher starts it once Temporal answers again.
-    deps.log?.(`workflow start for ${m.id} deferred: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }

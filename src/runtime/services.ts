@@ -4,6 +4,9 @@ import { createApp } from '../api/app.js';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import { startDispatcher } from '../ingest/dispatcher.js';
+import { RunStarter } from '../ingest/starter.js';
+import { createMailer } from '../outbound/mailer.js';
+import { createSmsProvider } from '../outbound/sms-providers.js';
 import { createWorker } from '../worker/worker.js';
 import type { Temporal } from './temporal.js';
 import type { Tokens } from './tokens.js';
@@ -13,7 +16,8 @@ export type Stoppable = { stop: () => Promise<void> };
 /** The HTTP API plus the dispatcher that starts stored messages' runs. */
 export async function startApi(opts: { config: Config; sql: Sql; temporal: Temporal; tokens: Tokens; log: (l: string) => void }): Promise<Stoppable & { port: number }> {
   const { config, sql, temporal, tokens, log } = opts;
-  const app = createApp({ sql, temporal: temporal.client, config, tokens, log });
+  const starter = new RunStarter({ sql, temporal: temporal.client, config, log });
+  const app = createApp({ sql, temporal: temporal.client, config, tokens, sms: createSmsProvider(config), log, starter });
   const dispatcher = startDispatcher({ sql, temporal: temporal.client, config, log });
   const server = await new Promise<ReturnType<typeof serve>>((res) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => res(s));
@@ -24,6 +28,7 @@ export async function startApi(opts: { config: Config; sql: Sql; temporal: Tempo
     port,
     stop: async () => {
       await new Promise<void>((res) => server.close(() => res()));
+      await starter.drain();
       await dispatcher.stop();
     },
   };
@@ -31,11 +36,12 @@ export async function startApi(opts: { config: Config; sql: Sql; temporal: Tempo
 
 export async function startWorker(opts: { config: Config; sql: Sql; address: string; log: (l: string) => void }): Promise<Stoppable> {
   const connection = await NativeConnection.connect({ address: opts.address });
+  const mailer = createMailer(opts.config);
   const worker = await createWorker({
     connection,
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.config.temporal.taskQueue,
-    deps: { sql: opts.sql, config: opts.config },
+    deps: { sql: opts.sql, config: opts.config, sms: createSmsProvider(opts.config), mailer },
   });
   const running = worker.run();
   running.catch((e) => opts.log(`worker stopped: ${String(e)}`));
@@ -45,6 +51,7 @@ export async function startWorker(opts: { config: Config; sql: Sql; address: str
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => {});
       await connection.close();
+      mailer.close();
     },
   };
 }

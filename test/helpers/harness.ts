@@ -2,7 +2,10 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../src/api/app.js';
+import { RunStarter } from '../../src/ingest/starter.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { createMailer } from '../../src/outbound/mailer.js';
+import { createSmsProvider } from '../../src/outbound/sms-providers.js';
 import { connectTemporal } from '../../src/runtime/temporal.js';
 import { createWorker } from '../../src/worker/worker.js';
 import { createTestDb, type TestDb } from './db.js';
@@ -52,12 +55,19 @@ export class Harness {
       INGEST_TOKEN,
       WEBHOOK_INITIAL_INTERVAL_SECONDS: '1',
       WEBHOOK_TIMEOUT_SECONDS: '3',
+      DELIVERY_REPORT_WAIT_SECONDS: '0',
       ...envOverrides,
     });
-    return new Ctx(this, config, this.client);
+    const ctx = new Ctx(this, config, this.client);
+    this.contexts.push(ctx);
+    return ctx;
   }
 
+  private readonly contexts: Ctx[] = [];
+
   async close(): Promise<void> {
+    // Background run starts must end before their connection and schema go away.
+    await Promise.all(this.contexts.map((c) => c.starter.drain()));
     await this.unreachable?.close();
     await this.db.drop();
   }
@@ -65,12 +75,14 @@ export class Harness {
 
 export class Ctx {
   readonly app;
+  readonly starter: RunStarter;
   constructor(
     readonly h: Harness,
     readonly config: Config,
     readonly client: Client,
   ) {
-    this.app = createApp({ sql: h.sql, temporal: client, config, tokens: { admin: ADMIN_TOKEN, ingest: INGEST_TOKEN } });
+    this.starter = new RunStarter({ sql: h.sql, temporal: client, config });
+    this.app = createApp({ sql: h.sql, temporal: client, config, tokens: { admin: ADMIN_TOKEN, ingest: INGEST_TOKEN }, sms: createSmsProvider(config), starter: this.starter });
   }
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
@@ -122,14 +134,16 @@ export class Ctx {
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       taskQueue: this.config.temporal.taskQueue,
-      deps: { sql: this.h.sql, config: this.config },
+      deps: { sql: this.h.sql, config: this.config, sms: createSmsProvider(this.config), mailer: createMailer(this.config) },
       workflowBundle: await workflowBundle(),
     });
     return worker.runUntil(fn);
   }
 
   /** Waits for a message's run to finish and returns its final state. */
-  result(workflowId: string): Promise<any> {
+  async result(workflowId: string): Promise<any> {
+    // Ingest starts runs in the background: let queued starts reach Temporal first.
+    await this.starter.drain();
     return this.client.workflow.getHandle(workflowId).result();
   }
 }

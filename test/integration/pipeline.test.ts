@@ -167,8 +167,8 @@ describe('an MO message travels to the webhook through a Temporal run', () => {
       await new Promise((r) => setTimeout(r, 1500));
     });
     expect(hooks.to('/once')).toHaveLength(1);
-    const [{ count }] = await h.sql`SELECT count(*)::int AS count FROM inbound_messages WHERE id = ${id}`;
-    expect(count).toBe(1);
+    const [row] = await h.sql`SELECT count(*)::int AS count FROM inbound_messages WHERE id = ${id}`;
+    expect(row!.count).toBe(1);
   });
 
   it('delivers to a 500, 500, 200 endpoint on the third attempt, recording each attempt', async () => {

@@ -3,6 +3,8 @@ import { createServer } from 'node:net';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dispatchPending } from '../../src/ingest/dispatcher.js';
+import { createMailer } from '../../src/outbound/mailer.js';
+import { logProvider } from '../../src/outbound/sms-providers.js';
 import { waitForTemporal } from '../../src/runtime/temporal-dev.js';
 import { connectTemporal, ensureSearchAttributes } from '../../src/runtime/temporal.js';
 import { createWorker } from '../../src/worker/worker.js';
@@ -62,7 +64,7 @@ it('accepts messages while Temporal is down and runs them, in arrival order, onc
   const connection = await NativeConnection.connect({ address: `127.0.0.1:${port}` });
   const worker = await createWorker({
     connection, namespace: 'default', taskQueue: ctx.config.temporal.taskQueue,
-    deps: { sql: h.sql, config: ctx.config }, workflowBundle: await workflowBundle(),
+    deps: { sql: h.sql, config: ctx.config, sms: logProvider, mailer: createMailer(ctx.config) }, workflowBundle: await workflowBundle(),
   });
   await worker.runUntil(async () => {
     // The lazy client reconnects by itself; a dispatcher tick starts everything stored.

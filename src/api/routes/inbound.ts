@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
 import { ingest, inboundInputSchema } from '../../ingest/ingest.js';
+import type { RunStarter } from '../../ingest/starter.js';
 import { requireBearer } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { fromZod, parseJson } from '../errors.js';
 
 /** The carrier / SMSC side: one MO per request, 202 once it is stored (SPEC §5, §6). */
-export function inboundRoutes(deps: AppDeps) {
+export function inboundRoutes(deps: AppDeps & { starter: RunStarter }) {
   const app = new Hono();
   // Gateways that can only call a GET URL may put the token in ?token= instead of a header.
   app.use('*', requireBearer(deps.tokens.ingest, 'ingest', { queryParam: 'token' }));
