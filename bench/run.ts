@@ -164,7 +164,11 @@ async function startApi(sql: postgres.Sql, temporal: Temporal, config: Config) {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => res(s));
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { base, starter, stop: () => new Promise<void>((r) => server.close(() => r())) };
+  const stop = async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+    await starter.drain();
+  };
+  return { base, starter, stop };
 }
 
 async function setup(base: string, hookUrl: string) {

@@ -1,10 +1,14 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { errorTypes, type WebhookPolicy, type WebhookRequest } from './definitions.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const store = proxyActivities<Activities>({ startToCloseTimeout: '1 minute' });
+/**
+ * Bookkeeping in PostgreSQL (read the plan, record statuses) runs as local activities: short,
+ * idempotent, and without a round trip through the Temporal server for each one.
+ */
+const store = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds' });
 
 /**
  * Sends one webhook delivery to the end, for the message run and for replays alike. SPEC §5:

@@ -1,6 +1,7 @@
 import {
   condition,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -23,7 +24,11 @@ import { failureMessage, runDelivery } from './delivery.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const store = proxyActivities<Activities>({ startToCloseTimeout: '1 minute' });
+/**
+ * Bookkeeping in PostgreSQL (read the plan, record statuses) runs as local activities: short,
+ * idempotent, and without a round trip through the Temporal server for each one.
+ */
+const store = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds' });
 
 /** SMS and email sends: retried with backoff for a day; a rejected send is final. */
 const outbound = proxyActivities<Activities>({
