@@ -105,7 +105,7 @@ async function main() {
     const devConfig = loadConfig({ DATA_DIR: dataDir, TEMPORAL_DEV_PORT: String(port), TEMPORAL_DEV_UI_PORT: String(uiPort), TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH ?? 'temporal' });
     const dev = await startTemporalDevServer(devConfig, console.log);
     cleanups.push(dev.stop);
-    const config: Config = loadConfig({ DATABASE_URL: DB_URL, TEMPORAL_ADDRESS: dev.address, ADMIN_TOKEN: TOKENS.admin, INGEST_TOKEN: TOKENS.ingest, DELIVERY_REPORT_WAIT_SECONDS: '0' });
+    const config: Config = loadConfig({ DATABASE_URL: DB_URL, TEMPORAL_ADDRESS: dev.address, ADMIN_TOKEN: TOKENS.admin, INGEST_TOKEN: TOKENS.ingest, DELIVERY_REPORT_WAIT_SECONDS: '0', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
     const temporal = connectTemporal(dev.address, 'default');
     cleanups.push(temporal.close);
     await ensureSearchAttributes(temporal.connection, 'default');

@@ -40,6 +40,11 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_SECONDS: number(10),
   WEBHOOK_INITIAL_INTERVAL_SECONDS: number(1),
   WEBHOOK_DISABLE_AFTER_FAILURES: number(10),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim().toLowerCase()))
+    .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }).optional()),
   DISPATCH_INTERVAL_MS: number(2000),
   DELIVERY_REPORT_WAIT_SECONDS: z
     .string()
@@ -76,6 +81,11 @@ export type Config = {
   smtpUrl: string | undefined;
   mailFrom: string;
   webhook: { retryHours: number; timeoutSeconds: number; initialIntervalSeconds: number };
+  /**
+   * Webhook and token requests may reach private, loopback, link-local and reserved addresses.
+   * Not in `webhook`, which runs take as their retry policy: this is the worker's own rule.
+   */
+  webhookAllowPrivateNetworks: boolean;
   /** a callback profile is auto-disabled after this many failed deliveries in a row (docs/webhooks.md) */
   callbackProfiles: { disableAfterFailures: number };
   dispatchIntervalMs: number;
@@ -125,6 +135,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutSeconds: e.WEBHOOK_TIMEOUT_SECONDS,
       initialIntervalSeconds: e.WEBHOOK_INITIAL_INTERVAL_SECONDS,
     },
+    // Unset: allowed on the local all-in-one stack (no TEMPORAL_ADDRESS), where a developer's
+    // webhook runs on localhost; refused in a real deployment.
+    webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ? e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true' : !e.TEMPORAL_ADDRESS,
     callbackProfiles: { disableAfterFailures: Math.ceil(e.WEBHOOK_DISABLE_AFTER_FAILURES) },
     dispatchIntervalMs: e.DISPATCH_INTERVAL_MS,
     deliveryReportWaitSeconds: e.DELIVERY_REPORT_WAIT_SECONDS,

@@ -38,10 +38,20 @@ export function decryptField(algorithm, key, iv, value) {
   return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
 }
 
-/** Decrypts every string value of a JSON body (the default body, or your own template). */
-export function decryptBody(algorithm, key, iv, body) {
+/**
+ * Decrypts the encrypted fields of a JSON body; the others are returned as they are.
+ * `fields` names the body's fields that hold an encrypted value. With the default body that is
+ * the profile's `enc.fields` (`parts` stands for every `parts[n]`), or `Object.keys(body)`
+ * when the profile has no `fields` and so encrypts every value. With your own body template,
+ * name the keys whose value is exactly one encrypted variable, like `{"text": "<message>"}`.
+ */
+export function decryptBody(algorithm, key, iv, body, fields) {
+  const encrypted = (name) => fields.includes(name) || fields.includes(name.replace(/\[\d+\]$/, ''));
   return Object.fromEntries(
-    Object.entries(body).map(([name, value]) => [name, typeof value === 'string' ? decryptField(algorithm, key, iv, value) : value]),
+    Object.entries(body).map(([name, value]) => [
+      name,
+      typeof value === 'string' && encrypted(name) ? decryptField(algorithm, key, iv, value) : value,
+    ]),
   );
 }
 
@@ -58,7 +68,8 @@ export function decryptBody(algorithm, key, iv, body) {
 //         res.writeHead(401).end();
 //         return;
 //       }
-//       const body = decryptBody('AES-256-GCM', process.env.ENC_KEY, process.env.ENC_IV, JSON.parse(raw));
+//       // a profile with the default body and enc.fields ["message"]: only `message` is encrypted
+//       const body = decryptBody('AES-256-GCM', process.env.ENC_KEY, process.env.ENC_IV, JSON.parse(raw), ['message']);
 //       // deduplicate on req.headers['webhook-id'], then handle `body`
 //       res.writeHead(204).end();
 //     });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseTokenResponse, tokenRequest, type AdvancedAuth } from '../domain/callback-auth.js';
 import { classifyResponse, type DeliveryVerdict } from '../domain/webhook.js';
+import { refusalOf, type OutboundFetch } from './guarded-fetch.js';
 
 /** A token could not be had; `verdict` says whether a later attempt may do better. */
 export class TokenError extends Error {
@@ -18,7 +19,7 @@ export class TokenError extends Error {
  * they expire or the endpoint answers 401. Concurrent deliveries share one token request.
  * Changed credentials make a new key, so an edited profile never uses a stale token.
  */
-export function createTokenCache(opts: { timeoutSeconds: number; now?: () => number }) {
+export function createTokenCache(opts: { timeoutSeconds: number; fetch: OutboundFetch; now?: () => number }) {
   const now = opts.now ?? Date.now;
   const tokens = new Map<string, { token: string; expiresAt: number }>();
   const inflight = new Map<string, Promise<string>>();
@@ -29,10 +30,12 @@ export function createTokenCache(opts: { timeoutSeconds: number; now?: () => num
 
   async function fetchToken(key: string, auth: AdvancedAuth): Promise<string> {
     const req = tokenRequest(auth);
-    let res: Response;
+    let res: Awaited<ReturnType<OutboundFetch>>;
     try {
-      res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, redirect: 'manual', signal: AbortSignal.timeout(opts.timeoutSeconds * 1000) });
+      res = await opts.fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, redirect: 'manual', signal: AbortSignal.timeout(opts.timeoutSeconds * 1000) });
     } catch (e) {
+      const refused = refusalOf(e);
+      if (refused) throw new TokenError(`token request ${refused.message}`, 'reject');
       throw new TokenError(`token request failed: ${e instanceof Error && e.name === 'TimeoutError' ? 'timed out' : String((e as Error).message ?? e)}`, 'retry');
     }
     const text = await res.text();

@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Response } from 'undici';
 import type { Config } from '../config.js';
 import { accountSigningSecret } from '../db/signing-secrets.js';
 import type { Sql } from '../db/sql.js';
@@ -6,10 +7,11 @@ import { basicAuthorization, type ProfileAuth } from '../domain/callback-auth.js
 import { activeSecrets, signatureHeaders, signedPayload } from '../domain/signing.js';
 import { classifyResponse, retryAfterMs, type DeliveryVerdict } from '../domain/webhook.js';
 import { errorTypes, type DeliveryResult, type WebhookRequest } from '../workflows/definitions.js';
+import { createOutboundFetch, refusalOf, type OutboundFetch } from './guarded-fetch.js';
 import { createTokenCache, TokenError } from './token-cache.js';
 import { loadDeliveryRequest } from './trigger.js';
 
-export type WebhookDeps = { sql: Sql; config: Pick<Config, 'webhook' | 'callbackProfiles'> };
+export type WebhookDeps = { sql: Sql; config: Pick<Config, 'webhook' | 'callbackProfiles' | 'webhookAllowPrivateNetworks'> };
 
 /** How much of an endpoint's answer each attempt keeps. */
 export const RESPONSE_HEAD_BYTES = 512;
@@ -21,7 +23,11 @@ type Target = {
   auth: ProfileAuth | null;
 };
 
-type Sent = { statusCode: number | null; error: string | null; head: string | null; latencyMs: number; retryAfter?: string | null };
+type Sent = {
+  statusCode: number | null; error: string | null; head: string | null; latencyMs: number; retryAfter?: string | null;
+  /** not sent: the address is private or reserved (WEBHOOK_ALLOW_PRIVATE_NETWORKS) */
+  refused?: boolean;
+};
 
 type ProfileRow = {
   status: string; disabled_reason: string | null; headers: Record<string, string>; auth: ProfileAuth | null;
@@ -29,7 +35,8 @@ type ProfileRow = {
 };
 
 export function createWebhookActivities({ sql, config }: WebhookDeps) {
-  const tokens = createTokenCache({ timeoutSeconds: config.webhook.timeoutSeconds });
+  const http = createOutboundFetch({ allowPrivateNetworks: config.webhookAllowPrivateNetworks });
+  const tokens = createTokenCache({ timeoutSeconds: config.webhook.timeoutSeconds, fetch: http });
 
   /** Records the attempt, then answers Temporal: return (done) or throw (retry or stop). */
   async function settle(req: WebhookRequest, s: Sent, verdict: DeliveryVerdict): Promise<DeliveryResult> {
@@ -71,14 +78,15 @@ export function createWebhookActivities({ sql, config }: WebhookDeps) {
             return settle(req, { statusCode: null, error: e.message, head: null, latencyMs: 0 }, e.verdict);
           }
         }
-        const sent = await send(req, target, token, config.webhook.timeoutSeconds);
+        const sent = await send(http, req, target, token, config.webhook.timeoutSeconds);
         if (sent.statusCode === 401 && auth?.type === 'advanced' && !refreshed) {
           // The token may have been revoked or expired early: one fresh token, one more request.
           await recordAttempt(sql, req, { ...sent, error: 'HTTP 401: token refused, fetching a new one' }, 'retry');
           tokens.invalidate(req.profileId!, auth, token);
           continue;
         }
-        return settle(req, sent, classifyResponse(sent.statusCode));
+        // A refused address stays refused: no later attempt would do better.
+        return settle(req, sent, sent.refused ? 'reject' : classifyResponse(sent.statusCode));
       }
     },
 
@@ -131,7 +139,7 @@ async function loadTarget(sql: Sql, req: WebhookRequest): Promise<Target | { ski
   return { secrets: activeSecrets(p.signing_secret, p.previous_signing_secret, p.previous_secret_until, now), headers: p.headers, auth: p.auth };
 }
 
-async function send(req: WebhookRequest, target: Target, token: string, timeoutSeconds: number): Promise<Sent> {
+async function send(http: OutboundFetch, req: WebhookRequest, target: Target, token: string, timeoutSeconds: number): Promise<Sent> {
   // Signed at each attempt: a receiver refuses old timestamps, and a retry can come hours later.
   const timestamp = Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {
@@ -144,7 +152,7 @@ async function send(req: WebhookRequest, target: Target, token: string, timeoutS
 
   const started = performance.now();
   try {
-    const res = await fetch(req.url, {
+    const res = await http(req.url, {
       method: req.method,
       headers,
       body: req.body ?? undefined,
@@ -154,7 +162,10 @@ async function send(req: WebhookRequest, target: Target, token: string, timeoutS
     const head = await readHead(res, RESPONSE_HEAD_BYTES);
     return { statusCode: res.status, error: null, head, latencyMs: Math.round(performance.now() - started), retryAfter: res.headers.get('retry-after') };
   } catch (e) {
-    return { statusCode: null, error: describeFetchError(e), head: null, latencyMs: Math.round(performance.now() - started) };
+    const refused = refusalOf(e);
+    const latencyMs = Math.round(performance.now() - started);
+    if (refused) return { statusCode: null, error: refused.message, head: null, latencyMs, refused: true };
+    return { statusCode: null, error: describeFetchError(e), head: null, latencyMs };
   }
 }
 

@@ -11,7 +11,16 @@ import type { InlineTrigger } from './webhook.js';
 export const PROFILE_STATUSES = ['active', 'auto_disabled', 'disabled'] as const;
 export type ProfileStatus = (typeof PROFILE_STATUSES)[number];
 
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2000, 'must be at most 2000 characters');
+/**
+ * A webhook or token URL. Credentials in it are refused: fetch will not send a request to
+ * such a URL, so every attempt would fail (a callback profile's `auth` is the way to send them).
+ */
+export const webhookUrlSchema = z
+  .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
+  .refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), {
+    error: "must not contain a user name or password (give them as a callback profile's auth)",
+  });
+const httpUrl = webhookUrlSchema.max(2000, 'must be at most 2000 characters');
 const upper = (v: unknown) => (typeof v === 'string' ? v.trim().toUpperCase() : v);
 
 // Headers the platform sets itself; `authorization` is the profile's own only when it has no `auth`.
@@ -21,6 +30,13 @@ const RESERVED_HEADERS = new Set([
 ]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** A POST's media type; it is sent as a header, so line breaks and control characters are refused. */
+export const contentTypeSchema = z
+  .string()
+  .max(200, 'must be at most 200 characters')
+  .regex(HEADER_VALUE, 'must not contain line breaks or control characters')
+  .regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'must be a media type, like application/json');
 
 const title = z
   .string()
@@ -80,11 +96,7 @@ const profileFields = z
     body: z.union([z.string().max(10_000, 'must be at most 10000 characters'), z.record(z.string(), z.unknown())], {
       error: 'must be a JSON object or a string template',
     }).nullish(),
-    content_type: z
-      .string()
-      .regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'must be a media type, like application/json')
-      .max(200)
-      .nullish(),
+    content_type: contentTypeSchema.nullish(),
     headers: headersSchema.nullish(),
     auth: profileAuthSchema.nullish(),
     enc: encSchema.nullish(),

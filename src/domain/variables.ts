@@ -18,7 +18,7 @@ export type MessageVariables = {
   named: Record<string, string>;
 };
 
-export type RenderMode = 'text' | 'url' | 'json';
+export type RenderMode = 'text' | 'url' | 'json' | 'form';
 
 export function buildVariables(input: {
   id: string;
@@ -65,16 +65,24 @@ export function lookupVariable(vars: MessageVariables, name: string, index?: num
 
 /**
  * Replaces `<name>` and `<parts[n]>` in a template. In a URL values are URL-encoded, in a
- * JSON body JSON-escaped (the template supplies the quotes). Unknown names become "", as in
- * Kaleyra's GET example, which lists variables that an incoming SMS does not have.
+ * JSON body JSON-escaped (the template supplies the quotes), in a form body
+ * (application/x-www-form-urlencoded) form-encoded, so a customer's `&admin=1` stays one
+ * value. Unknown names become "", as in Kaleyra's GET example, which lists variables that an
+ * incoming SMS does not have.
  */
 export function render(template: string, vars: MessageVariables, mode: RenderMode): string {
   return template.replace(VARIABLE, (_all, name: string, idx: string | undefined) => {
     const value = lookupVariable(vars, name, idx === undefined ? undefined : Number(idx)) ?? '';
     if (mode === 'url') return encodeURIComponent(value);
     if (mode === 'json') return JSON.stringify(value).slice(1, -1);
+    if (mode === 'form') return formEncode(value);
     return value;
   });
+}
+
+/** A value as the WHATWG form serializer writes it: space as `+`, all but `*-._` and alphanumerics escaped. */
+function formEncode(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
 }
 
 /** The default POST body of SPEC §4 (Kaleyra's incoming-SMS callback), parts[1..n] included. */

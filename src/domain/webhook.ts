@@ -1,4 +1,4 @@
-import { defaultWebhookBody, render, type MessageVariables } from './variables.js';
+import { defaultWebhookBody, render, type MessageVariables, type RenderMode } from './variables.js';
 
 export type InlineTrigger = {
   url: string;
@@ -9,19 +9,29 @@ export type InlineTrigger = {
 
 export type RenderedWebhook = { url: string; method: 'POST' | 'GET'; contentType: string | null; body: string | null };
 
+const FORM = /^\s*application\/x-www-form-urlencoded\s*(;|$)/i;
+
+/** How a body template's values are escaped for its content type. */
+export function bodyRenderMode(contentType: string): RenderMode {
+  if (/json/i.test(contentType)) return 'json';
+  return FORM.test(contentType) ? 'form' : 'text';
+}
+
 /**
  * SPEC §4: a GET carries the message in its URL (values URL-encoded); a POST sends the body
- * template with values JSON-escaped, or the default Kaleyra body when there is none.
+ * template with values escaped for its content type (JSON-escaped, form-encoded, else as
+ * they are), or the default Kaleyra body when there is none: JSON, or a form for a form type.
  */
 export function renderWebhook(trigger: InlineTrigger, vars: MessageVariables): RenderedWebhook {
   const method = trigger.method ?? 'POST';
   const url = render(trigger.url, vars, 'url');
   if (method === 'GET') return { url, method, contentType: null, body: null };
   const contentType = trigger.content_type ?? 'application/json';
-  const body =
-    trigger.body == null
-      ? JSON.stringify(defaultWebhookBody(vars))
-      : render(trigger.body, vars, /json/i.test(contentType) ? 'json' : 'text');
+  const mode = bodyRenderMode(contentType);
+  let body: string;
+  if (trigger.body != null) body = render(trigger.body, vars, mode);
+  else if (mode === 'form') body = new URLSearchParams(defaultWebhookBody(vars)).toString();
+  else body = JSON.stringify(defaultWebhookBody(vars));
   return { url, method, contentType, body };
 }
 

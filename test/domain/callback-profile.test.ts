@@ -49,6 +49,16 @@ describe('callback profile rules', () => {
     expect(problem({ ...base, channel: 'sms' })).toEqual({ field: 'channel', message: 'is not a known field' });
   });
 
+  it('refuses what no request could be sent with: credentials in a URL, line breaks in the content type', () => {
+    const credentials = "must not contain a user name or password (give them as a callback profile's auth)";
+    expect(problem({ ...base, url: 'https://user:pass@hooks.example.com/mo' })).toEqual({ field: 'url', message: credentials });
+    expect(problem({ ...base, auth: { type: 'advanced', url: 'https://id:secret@auth.test/token', client_id: 'c', client_secret: 's' } }))
+      .toEqual({ field: 'auth.url', message: credentials });
+    const lineBreaks = 'must not contain line breaks or control characters';
+    expect(problem({ ...base, content_type: 'application/json\r\n;x' })).toEqual({ field: 'content_type', message: lineBreaks });
+    expect(problem({ ...base, content_type: 'text/plain; a=\u0000' })).toEqual({ field: 'content_type', message: lineBreaks });
+  });
+
   it('allows an Authorization header of its own when the profile has no auth', () => {
     expect(problem({ ...base, headers: { Authorization: 'Token t', 'X-Tenant': 'a' } })).toBeNull();
   });

@@ -91,6 +91,19 @@ describe('render in JSON mode', () => {
   });
 });
 
+describe('render in form mode (application/x-www-form-urlencoded)', () => {
+  it('form-encodes values so that a message cannot add or change fields', () => {
+    const out = render('from=<source>&text=<message>&role=user', vars({ message: 'hi&role=admin&x=1 50%+ok' }), 'form');
+    expect(out).toBe('from=%2B919812345678&text=hi%26role%3Dadmin%26x%3D1+50%25%2Bok&role=user');
+    expect([...new URLSearchParams(out)]).toEqual([['from', '+919812345678'], ['text', 'hi&role=admin&x=1 50%+ok'], ['role', 'user']]);
+  });
+
+  it('round-trips any text, line breaks and non-ASCII included', () => {
+    const message = 'नमस्ते\r\n= ; # ? / \'*-._~!()';
+    expect(new URLSearchParams(render('m=<message>', vars({ message }), 'form')).get('m')).toBe(message);
+  });
+});
+
 describe('lookupVariable', () => {
   it('gives undefined for names that mean nothing', () => {
     expect(lookupVariable(vars(), 'sender')).toBeUndefined();

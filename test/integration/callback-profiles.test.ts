@@ -102,6 +102,9 @@ describe('callback profile API (Kaleyra shape)', () => {
       [{ ...minimal('Method'), http_method: 'DELETE' }, 400, 'http_method'],
       [{ ...minimal('Url'), url: 'not a url' }, 400, 'url'],
       [{ ...minimal('Url scheme'), url: 'ftp://x.test/mo' }, 400, 'url'],
+      [{ ...minimal('Url credentials'), url: 'https://user:pass@x.test/mo' }, 400, 'url'],
+      [{ ...minimal('Token url credentials'), auth: { type: 'advanced', url: 'https://id:secret@a.test/t', client_id: 'c', client_secret: 's' } }, 400, 'auth.url'],
+      [{ ...minimal('Content type CRLF'), content_type: 'application/json\r\n;x' }, 400, 'content_type'],
       [{ ...minimal('Get body'), http_method: 'GET', body: 'x' }, 400, 'body'],
       [{ ...minimal('Body type'), body: 42 }, 400, 'body'],
       [{ ...minimal('Content type'), content_type: 'json' }, 400, 'content_type'],
@@ -125,6 +128,34 @@ describe('callback profile API (Kaleyra shape)', () => {
     const notJson = await a.call('POST', '/callback/profiles', 'not json');
     expect(notJson).toMatchObject({ status: 400, body: { error: { field: 'body' } } });
     expect((await a.call('GET', '/callback/profiles')).body.data).toHaveLength(1);
+  });
+
+  it('refuses private and local destinations at save time when private networks are not allowed', async () => {
+    const strict = h.context({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' });
+    const a = await strict.account();
+    const advanced = (url: string) => ({ type: 'advanced', url, client_id: 'c', client_secret: 's' });
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ ...minimal('Private'), url: 'http://10.0.0.5/hook' }, 'url', 'url must not point to a private or local network: 10.0.0.5 is a private address'],
+      [{ ...minimal('Metadata'), url: 'http://169.254.169.254/latest/meta-data/' }, 'url', 'url must not point to a private or local network: 169.254.169.254 is a link-local address'],
+      [{ ...minimal('Loopback v6'), url: 'http://[::1]:8080/x' }, 'url', 'url must not point to a private or local network: ::1 is a loopback address'],
+      [{ ...minimal('Localhost'), url: 'http://localhost:4000/mo' }, 'url', 'url must not point to a private or local network: localhost is a loopback address'],
+      [{ ...minimal('Token url'), auth: advanced('http://192.168.1.10/token') }, 'auth.url', 'auth.url must not point to a private or local network: 192.168.1.10 is a private address'],
+    ];
+    for (const [body, field, message] of cases) {
+      const res = await a.call('POST', '/callback/profiles', body);
+      expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: { code: 'invalid_field', field, message } });
+    }
+    // names are judged when the worker connects
+    const p = await create(a, { ...minimal('Public'), url: 'http://internal-service:8080/mo', auth: advanced('https://auth.example.com/t') });
+    const patched = await a.call('PATCH', `/callback/profiles/${p.id}`, { url: 'http://100.64.0.1/x' });
+    expect(patched).toMatchObject({ status: 400, body: { error: { field: 'url', message: expect.stringContaining('100.64.0.1 is a shared (CGNAT) address') } } });
+    const token = await a.call('PATCH', `/callback/profiles/${p.id}`, { auth: { url: 'http://127.0.0.1:9000/t' } });
+    expect(token).toMatchObject({ status: 400, body: { error: { field: 'auth.url' } } });
+    expect((await a.call('GET', `/callback/profiles/${p.id}`)).body).toMatchObject({ url: 'http://internal-service:8080/mo', auth: { url: 'https://auth.example.com/t' } });
+
+    // the tests' own context allows them: the local stack, where a webhook on localhost must work
+    const b = await ctx.account();
+    expect((await b.call('POST', '/callback/profiles', { ...minimal('Local'), url: 'http://localhost:4000/mo' })).status).toBe(201);
   });
 
   it('refuses to delete a profile a receive configuration names, and deletes it once unused', async () => {

@@ -118,7 +118,8 @@ describe('webhook deliveries through callback profiles', () => {
     expect(receiver.verifyWebhook(p.signing_secret, req!.headers, req!.body)).toBe(true);
     const sent = JSON.parse(req!.body);
     expect(sent.message).not.toContain('Priya');
-    expect(receiver.decryptBody(enc.algorithm, enc.key, enc.iv, sent)).toEqual({
+    // no enc.fields: every field of the default body is encrypted
+    expect(receiver.decryptBody(enc.algorithm, enc.key, enc.iv, sent, Object.keys(sent))).toEqual({
       source: '+919812345678', recipient: a.number, description: 'Message has been sent', status: 'SENT', status_trace: 'SENT',
       id, kid: cfg.id, message: 'secret Priya "quoted" नमस्ते', keyword: 'SECRET', operator: 'JIO', circle: '',
       timestamp: '2026-04-17 13:05:20', 'parts[1]': 'secret', 'parts[2]': 'Priya', 'parts[3]': '"quoted"', 'parts[4]': 'नमस्ते',
@@ -203,5 +204,74 @@ describe('webhook deliveries through callback profiles', () => {
     const other = await ctx.account();
     const otherSecret = (await other.call('GET', '/callback/signing-secret')).body.signing_secret;
     expect(() => receiver.verifyWebhook(otherSecret, req!.headers, req!.body)).toThrow();
+  });
+});
+
+describe('private networks refused at connect time (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false)', () => {
+  /**
+   * URLs saved while private networks were allowed (an API configured otherwise, or the setting
+   * changed since), delivered by a worker that refuses them: the connect-time check must hold.
+   */
+  function contexts() {
+    const saving = h.context();
+    const refusing = h.context({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false', TEMPORAL_TASK_QUEUE: saving.config.temporal.taskQueue });
+    return { saving, refusing };
+  }
+
+  async function attempts(deliveryId: string) {
+    return h.sql<{ attempt: number; status_code: number | null; error: string; response_head: string | null }[]>`
+      SELECT attempt, status_code, error, response_head FROM delivery_attempts WHERE delivery_id = ${deliveryId} ORDER BY attempt`;
+  }
+
+  it('refuses an IP literal for good after one attempt, and never sends the request', async () => {
+    const { saving, refusing } = contexts();
+    const a = await saving.account();
+    const path = `/literal-${randomId()}`;
+    await a.config({ keyword: 'LITERAL', trigger: { url: hooks.url(path) } });
+    const id = randomId();
+    await a.send('literal', { id });
+    const state = await refusing.withWorker(() => saving.result(`mo-${id}`));
+    expect(state.actions.trigger).toBe('failed');
+    expect(hooks.to(path)).toHaveLength(0);
+    expect(await attempts(`mo-${id}-trigger`)).toEqual([{ attempt: 1, status_code: null, error: 'refused: 127.0.0.1 is a loopback address', response_head: null }]);
+    const d = await a.call('GET', `/deliveries/mo-${id}-trigger`);
+    expect(d.body).toMatchObject({ status: 'failed', attempts: 1, last_error: 'refused: 127.0.0.1 is a loopback address' });
+  });
+
+  it('refuses a name that resolves to a loopback address, checked after DNS', async () => {
+    const { saving, refusing } = contexts();
+    const a = await saving.account();
+    const path = `/by-name-${randomId()}`;
+    const p = await profile(a, { url: `http://localhost:${hooks.port}${path}` });
+    await a.config({ keyword: 'BYNAME', trigger: { callback_profile_id: p.id } });
+    const id = randomId();
+    await a.send('byname please', { id });
+    const state = await refusing.withWorker(() => saving.result(`mo-${id}`));
+    expect(state.actions.trigger).toBe('failed');
+    expect(hooks.to(path)).toHaveLength(0);
+    const [only, ...more] = await attempts(`mo-${id}-trigger`);
+    expect(more).toEqual([]);
+    expect(only!.error).toMatch(/^refused: localhost resolves to (127\.0\.0\.1|::1), a loopback address$/);
+  });
+
+  it('refuses the advanced-auth token URL the same way, before the endpoint is called', async () => {
+    const { saving, refusing } = contexts();
+    const a = await saving.account();
+    const tokenPath = `/token-${randomId()}`;
+    const hookPath = `/after-token-${randomId()}`;
+    const p = await profile(a, {
+      url: hooks.url(hookPath),
+      auth: { type: 'advanced', url: `http://localhost:${hooks.port}${tokenPath}`, client_id: 'c', client_secret: 's' },
+    });
+    await a.config({ keyword: 'TOKENREF', trigger: { callback_profile_id: p.id } });
+    const id = randomId();
+    await a.send('tokenref please', { id });
+    const state = await refusing.withWorker(() => saving.result(`mo-${id}`));
+    expect(state.actions.trigger).toBe('failed');
+    expect(hooks.to(tokenPath)).toHaveLength(0);
+    expect(hooks.to(hookPath)).toHaveLength(0);
+    const [only, ...more] = await attempts(`mo-${id}-trigger`);
+    expect(more).toEqual([]);
+    expect(only!.error).toMatch(/^token request refused: localhost resolves to (127\.0\.0\.1|::1), a loopback address$/);
   });
 });

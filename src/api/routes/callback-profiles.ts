@@ -15,6 +15,7 @@ import {
   type StoredProfile,
 } from '../../domain/callback-profile.js';
 import type { EncSettings } from '../../domain/encryption.js';
+import { checkWebhookDestination } from '../../domain/private-networks.js';
 import { generateSigningSecret, ROTATION_GRACE_MS } from '../../domain/signing.js';
 import type { AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
@@ -89,10 +90,16 @@ function columns(sql: Sql, p: CallbackProfileInput) {
 export function callbackRoutes(deps: AppDeps) {
   const { sql } = deps;
   const app = new Hono<AppEnv>();
+  // The endpoint and the token URL; names are judged again when the worker connects.
+  const checkDestinations = (p: CallbackProfileInput) => {
+    checkWebhookDestination('url', p.url, deps.config.webhookAllowPrivateNetworks);
+    if (p.auth?.type === 'advanced') checkWebhookDestination('auth.url', p.auth.url, deps.config.webhookAllowPrivateNetworks);
+  };
 
   app.post('/profiles', async (c) => {
     const { sid } = c.get('account');
     const input = await parseJson(c, callbackProfileInputSchema);
+    checkDestinations(input);
     const secret = generateSigningSecret();
     const status = input.status ?? 'active';
     try {
@@ -135,6 +142,7 @@ export function callbackRoutes(deps: AppDeps) {
     };
     const parsed = callbackProfileInputSchema.safeParse(mergeProfilePatch(stored, patch));
     if (!parsed.success) throw fromZod(parsed.error);
+    checkDestinations(parsed.data);
     const status = parsed.data.status ?? existing.status;
     // Turning a profile back on starts its failure count afresh.
     const statusColumns = status === existing.status ? {}
