@@ -6,7 +6,7 @@ import { resolveDatabase } from './runtime/database.js';
 import { startApi, startWorker, stopOnSignals, type Stoppable } from './runtime/services.js';
 import { startTemporalDevServer } from './runtime/temporal-dev.js';
 import { connectTemporal, ensureSearchAttributes } from './runtime/temporal.js';
-import { resolveTokens } from './runtime/tokens.js';
+import { printGeneratedTokens, resolveTokens } from './runtime/tokens.js';
 
 const log = (line: string) => console.log(`[inbound-sms] ${line}`);
 
@@ -42,11 +42,7 @@ try {
   log(`OpenAPI      ${base}/openapi.json`);
   log(`Temporal     ${address}${config.temporal.uiUrl ? `  (UI ${config.temporal.uiUrl})` : ''}`);
   log(`PostgreSQL   ${db.embedded ? 'embedded, in ' + config.dataDir + '/postgres' : 'DATABASE_URL'}`);
-  if (tokens.generated) {
-    log(`ADMIN_TOKEN  ${tokens.admin}`);
-    log(`INGEST_TOKEN ${tokens.ingest}`);
-    log('(development tokens, kept in ' + config.dataDir + '/dev-tokens.json; set ADMIN_TOKEN and INGEST_TOKEN in production)');
-  }
+  printGeneratedTokens(tokens, config.dataDir, log);
   log('ready; Ctrl-C stops everything');
 } catch (err) {
   log(err instanceof Error ? err.message : String(err));

@@ -19,7 +19,8 @@ type MessageRow = {
 
 type ConfigRow = {
   id: string; sid: string; keyword: string | null; template_names: string[]; expires_at: Date | null;
-  expiry_message: string | null; auto_reply: AutoReply | null; reply_at: Date | null; forward: Forward | null;
+  expiry_message: string | null; expiry_sender: string | null; expiry_route: string | null; expiry_template_id: string | null;
+  auto_reply: AutoReply | null; reply_at: Date | null; forward: Forward | null;
   subscribe: boolean; unsubscribe: Unsubscribe | null;
   trigger: { url?: string | null; method?: 'POST' | 'GET' | null; body?: string | null; content_type?: string | null; callback_profile_id?: string | null } | null;
 };
@@ -39,7 +40,8 @@ export function createRunActivities({ sql }: RunDeps) {
         WHERE m.id = ${messageId}`;
       if (!m || !m.sid || !m.config_id) return null;
       const [c] = await sql<ConfigRow[]>`
-        SELECT id, sid, keyword, template_names, expires_at, trigger, expiry_message, auto_reply, reply_at,
+        SELECT id, sid, keyword, template_names, expires_at, trigger, expiry_message, expiry_sender, expiry_route,
+               expiry_template_id, auto_reply, reply_at,
                forward, subscribe, unsubscribe
         FROM receive_configs WHERE id = ${m.config_id} AND sid = ${m.sid}`;
       if (!c) {
@@ -74,11 +76,12 @@ export function createRunActivities({ sql }: RunDeps) {
       const reply = c.auto_reply;
       if (outcome === 'expired') {
         if (c.expiry_message) {
-          // The expiry message goes out from the auto reply's sender, else from the number itself.
+          // Its own sender, else the auto reply's, else the number itself; route and DLT
+          // template are its own (an auto reply's template is registered for another text).
           plan.expiryMessage = {
             type: 'expiry_message', logId: m.id, sid: m.sid, idempotencyKey: key('expiry_message'),
-            sender: reply?.sender ?? m.recipient, to: m.source, body: render(c.expiry_message, vars, 'text'),
-            route: reply?.route ?? null, templateId: reply?.template_id ?? null,
+            sender: c.expiry_sender ?? reply?.sender ?? m.recipient, to: m.source, body: render(c.expiry_message, vars, 'text'),
+            route: c.expiry_route, templateId: c.expiry_template_id,
           };
           await upsertAction(sql, m.id, 'expiry_message', 'pending');
         }
@@ -110,7 +113,7 @@ export function createRunActivities({ sql }: RunDeps) {
         const change: SubscriptionChange = c.subscribe ? { kind: 'subscribe' }
           : c.unsubscribe!.scope === 'all' ? { kind: 'unsubscribe', scope: 'all' }
           : { kind: 'unsubscribe', scope: 'configured', senders: c.unsubscribe!.senders };
-        plan.subscription = { type, logId: m.id, sid: m.sid, msisdn: m.source, viaNumber: m.recipient, change };
+        plan.subscription = { type, logId: m.id, sid: m.sid, msisdn: m.source, viaNumber: m.recipient, change, receivedAt: m.received_at.toISOString() };
         await upsertAction(sql, m.id, type, 'pending');
       }
       if (c.trigger) plan.trigger = await prepareTrigger(sql, { id: m.id, sid: m.sid }, c.trigger, vars);

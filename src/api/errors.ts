@@ -33,6 +33,20 @@ export function fromZod(error: z.ZodError, prefix = ''): ValidationError {
   return new ValidationError(field, message);
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000: a NUL anywhere in the input is a 400 naming the field,
+ * never a failed write (and never a carrier retrying an MO that can never be stored).
+ */
+export function rejectNul(value: unknown, path: string[] = []): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) throw new ValidationError(path.join('.') || 'body', 'must not contain NUL characters');
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => rejectNul(v, [...path, String(i)]));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) rejectNul(v, [...path, k]);
+  }
+}
+
 export async function parseJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   let body: unknown;
   try {
@@ -41,13 +55,16 @@ export async function parseJson<S extends z.ZodType>(c: Context, schema: S): Pro
     throw new ValidationError('body', 'must be a JSON object');
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body', 'must be a JSON object');
+  rejectNul(body);
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw fromZod(parsed.error);
   return parsed.data;
 }
 
 export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
-  const parsed = schema.safeParse(c.req.query());
+  const query = c.req.query();
+  rejectNul(query);
+  const parsed = schema.safeParse(query);
   if (!parsed.success) throw fromZod(parsed.error);
   return parsed.data;
 }

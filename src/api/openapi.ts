@@ -22,7 +22,7 @@ const error = {
   },
 };
 
-type Op = { summary: string; auth: 'admin' | 'account' | 'ingest' | null; body?: z.ZodType; status: number; params?: string[]; query?: string[] };
+type Op = { summary: string; auth: 'admin' | 'account' | 'ingest' | null; body?: z.ZodType; status: number; params?: string[]; query?: string[]; headers?: string[]; also?: Record<number, string> };
 
 const ops: Record<string, Record<string, Op>> = {
   '/v1/admin/accounts': { post: { summary: 'Create an account; the api_key is shown once', auth: 'admin', body: accountInput, status: 201 } },
@@ -77,7 +77,11 @@ const ops: Record<string, Record<string, Op>> = {
     post: { summary: "Cancel or reschedule (account's local time) a message's scheduled reply; signals its run", auth: 'account', body: steerInput, status: 202, params: ['sid', 'id'] },
   },
   '/v1/{sid}/messages': {
-    post: { summary: 'Send an SMS (optional Idempotency-Key header); 403 opted_out when the customer opted out of the sender', auth: 'account', body: sendInput, status: 201, params: ['sid'] },
+    post: {
+      summary: 'Send an SMS; 403 opted_out when the customer opted out of the sender', auth: 'account', body: sendInput, status: 201, params: ['sid'],
+      headers: ['Idempotency-Key'],
+      also: { 200: 'the send made earlier with this Idempotency-Key', 409: 'in_progress: a send with this Idempotency-Key is under way', 502: 'the provider refused the SMS', 503: 'the provider could not be reached; retry with the same Idempotency-Key' },
+    },
     get: { summary: 'The outbox: every SMS and email sent for the account', auth: 'account', status: 200, params: ['sid'], query: ['status', 'channel', 'log_id', 'limit', 'offset'] },
   },
   '/v1/{sid}/subscriptions': {
@@ -100,10 +104,12 @@ export function openApiDocument(extra: Record<string, Record<string, Op>> = {}) 
           parameters: [
             ...(op.params ?? []).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
             ...(op.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+            ...(op.headers ?? []).map((name) => ({ name, in: 'header', required: false, schema: { type: 'string' } })),
           ],
           ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema(op.body) } } } } : {}),
           responses: {
             [op.status]: { description: 'success', ...(op.status === 204 ? {} : { content: { 'application/json': { schema: { type: 'object' } } } }) },
+            ...Object.fromEntries(Object.entries(op.also ?? {}).map(([code, description]) => [code, { description }])),
             '4XX': { description: 'bad input, unknown resource or no access', content: { 'application/json': { schema: error } } },
           },
         },

@@ -4,7 +4,7 @@ import { migrate } from '../db/migrate.js';
 import { resolveDatabase } from '../runtime/database.js';
 import { startApi, stopOnSignals, type Stoppable } from '../runtime/services.js';
 import { connectTemporal, ensureSearchAttributes } from '../runtime/temporal.js';
-import { resolveTokens } from '../runtime/tokens.js';
+import { printGeneratedTokens, resolveTokens } from '../runtime/tokens.js';
 
 const log = (line: string) => console.log(`[api] ${line}`);
 loadDotEnv();
@@ -24,3 +24,4 @@ const tokens = await resolveTokens(config);
 const api = await startApi({ config, sql: db.sql, temporal, tokens, log });
 parts.push(api);
 log(`listening on ${api.port}; Temporal at ${address}`);
+printGeneratedTokens(tokens, config.dataDir, log);

@@ -5,8 +5,9 @@ import type { Sql } from './sql.js';
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 /**
- * Applies the forward-only numbered SQL files not yet applied, each in its own transaction,
- * under an advisory lock so that API and worker starting together do not race.
+ * Applies the forward-only numbered SQL files not yet applied, all in one transaction (a
+ * failing file leaves the schema as it was), under an advisory lock so that API and worker
+ * starting together do not race.
  */
 export async function migrate(sql: Sql): Promise<string[]> {
   const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{3}_.+\.sql$/.test(f)).sort();

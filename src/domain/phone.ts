@@ -22,3 +22,19 @@ export function numberKindProblem(number: string, kind: NumberKind): string | nu
 export function isPlausibleMsisdn(number: string): boolean {
   return E164.test(number) || /^\d{3,15}$/.test(number);
 }
+
+const NATIONAL = /^\d{10}$/;
+
+/**
+ * A 10-digit national number (as many carriers send MSISDNs) in E.164, with the country code
+ * of a long code from the same country: ("9812345678", "+919876543210") → "+919812345678".
+ * Null when either is not of that form.
+ */
+export function withCountryCodeOf(national: string, longCode: string): string | null {
+  if (!NATIONAL.test(national) || !E164.test(longCode) || longCode.length < 12) return null;
+  return `${longCode.slice(0, longCode.length - 10)}${national}`;
+}
+
+export function isE164(number: string): boolean {
+  return E164.test(number);
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { contentTypeSchema, webhookUrlSchema } from './callback-profile.js';
 import { ValidationError } from './errors.js';
 import { keywordProblem, normalizeKeyword, parseTemplate } from './keywords.js';
 import { normalizeNumber } from './phone.js';
@@ -13,7 +14,7 @@ const senderId = z.string().trim().min(1).max(20);
 const msisdn = z
   .string()
   .transform(normalizeNumber)
-  .pipe(z.string().regex(/^\+?\d{5,15}$/, 'must be a phone number, like +919812345678'));
+  .pipe(z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 number with its country code, like +919812345678'));
 
 export const scheduleSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('instant') }).strict(),
@@ -45,15 +46,13 @@ export const forwardSchema = z
   .strict()
   .refine((f) => f.sms || f.email, { message: 'must have sms, email or both' });
 
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
-
 /** An inline webhook or a reference to a callback profile; one object so errors name the field. */
 export const triggerSchema = z
   .object({
-    url: httpUrl.nullish(),
+    url: webhookUrlSchema.nullish(),
     method: z.enum(['POST', 'GET']).nullish(),
     body: z.string().max(10_000).nullish(),
-    content_type: z.string().min(1).max(200).nullish(),
+    content_type: contentTypeSchema.nullish(),
     callback_profile_id: z.string().min(1).nullish(),
   })
   .strict()
@@ -83,6 +82,10 @@ export const receiveConfigInputSchema = z
     template: z.string().max(200).nullish(),
     expires_at: localDateTime.nullish(),
     expiry_message: z.string().min(1).max(1600).nullish(),
+    /** the expiry message's own sender, route and DLT template id (else the auto reply's sender) */
+    expiry_sender: senderId.nullish(),
+    expiry_route: route.nullish(),
+    expiry_template_id: templateId.nullish(),
     auto_reply: autoReplySchema.nullish(),
     forward: forwardSchema.nullish(),
     trigger: triggerSchema.nullish(),
@@ -108,6 +111,9 @@ export type ReceiveConfigRecord = {
   expiresAtLocal: string | null;
   expiresAt: Date | null;
   expiryMessage: string | null;
+  expirySender: string | null;
+  expiryRoute: string | null;
+  expiryTemplateId: string | null;
   autoReply: AutoReply | null;
   /** the instant of a scheduled auto reply, resolved in the account's time zone */
   replyAt: Date | null;
@@ -169,6 +175,9 @@ export function checkReceiveConfig(
   if (input.expiry_message != null && input.expires_at == null) {
     throw new ValidationError('expiry_message', 'needs expires_at');
   }
+  for (const f of ['expiry_sender', 'expiry_route', 'expiry_template_id'] as const) {
+    if (input[f] != null && input.expiry_message == null) throw new ValidationError(f, 'is only used with expiry_message');
+  }
 
   let replyAt: Date | null = null;
   const reply = input.auto_reply ?? null;
@@ -187,6 +196,14 @@ export function checkReceiveConfig(
     };
     if (reply) needDlt('auto_reply', reply);
     if (input.forward?.sms) needDlt('forward.sms', input.forward.sms);
+    // The expiry message is a text of its own: it needs its own DLT template, and a sender ID.
+    if (input.expiry_message != null) {
+      if (input.expiry_sender == null && !reply) {
+        throw new ValidationError('expiry_sender', 'is required for accounts registered in India (or an auto_reply whose sender it uses)');
+      }
+      if (!input.expiry_route) throw new ValidationError('expiry_route', 'is required for accounts registered in India (MKT or TXN)');
+      if (!input.expiry_template_id) throw new ValidationError('expiry_template_id', 'is required for accounts registered in India (DLT template id)');
+    }
   }
 
   if (input.subscribe && input.unsubscribe) {
@@ -209,6 +226,9 @@ export function checkReceiveConfig(
     expiresAtLocal: input.expires_at ?? null,
     expiresAt,
     expiryMessage: input.expiry_message ?? null,
+    expirySender: input.expiry_sender ?? null,
+    expiryRoute: input.expiry_route ?? null,
+    expiryTemplateId: input.expiry_template_id ?? null,
     autoReply: reply,
     replyAt,
     forward: input.forward ?? null,

@@ -2,6 +2,8 @@
 export const ALL_SENDERS = '*';
 
 export type SubscriptionState = { sender_id: string; status: 'subscribed' | 'unsubscribed' };
+/** A stored row: its state and the time of the message that last changed it. */
+export type StoredSubscription = SubscriptionState & { changed_at: Date };
 
 export type SubscriptionChange =
   | { kind: 'subscribe' }
@@ -15,13 +17,20 @@ export function isOptedOut(states: SubscriptionState[], sender: string): boolean
 
 /**
  * The rows a change writes. Subscribing opts the customer back in to everything they had
- * opted out of; unsubscribing names the senders, or '*' for all of them.
+ * opted out of; unsubscribing names the senders, or '*' for all of them. A row last changed by
+ * a message sent after this one (`at`) is left alone: runs may execute out of order, and a
+ * customer's later STOP must not be undone by their earlier START (or by its retry).
  */
-export function subscriptionWrites(change: SubscriptionChange, current: SubscriptionState[]): SubscriptionState[] {
+export function subscriptionWrites(change: SubscriptionChange, current: StoredSubscription[], at: Date): SubscriptionState[] {
+  let writes: SubscriptionState[];
   if (change.kind === 'subscribe') {
     const senders = new Set([ALL_SENDERS, ...current.map((s) => s.sender_id)]);
-    return [...senders].map((sender_id) => ({ sender_id, status: 'subscribed' as const }));
+    writes = [...senders].map((sender_id) => ({ sender_id, status: 'subscribed' as const }));
+  } else if (change.scope === 'all') {
+    writes = [{ sender_id: ALL_SENDERS, status: 'unsubscribed' }];
+  } else {
+    writes = [...new Set(change.senders)].map((sender_id) => ({ sender_id, status: 'unsubscribed' as const }));
   }
-  if (change.scope === 'all') return [{ sender_id: ALL_SENDERS, status: 'unsubscribed' }];
-  return [...new Set(change.senders)].map((sender_id) => ({ sender_id, status: 'unsubscribed' as const }));
+  const newer = new Set(current.filter((s) => s.changed_at.getTime() > at.getTime()).map((s) => s.sender_id));
+  return writes.filter((w) => !newer.has(w.sender_id));
 }

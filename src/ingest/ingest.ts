@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Sql } from '../db/sql.js';
 import { firstWord, matchMessage, type KeywordCandidate, type MatchResult } from '../domain/matching.js';
-import { normalizeNumber } from '../domain/phone.js';
+import { normalizeNumber, withCountryCodeOf } from '../domain/phone.js';
 import type { RunStarter } from './starter.js';
 import { workflowIdFor } from '../workflows/definitions.js';
 
@@ -24,7 +24,7 @@ export type IngestResult = {
   workflow_id: string | null;
 };
 
-type Stored = IngestResult & { sid: string | null; recipient: string; keyword: string | null; dispatch_state: string };
+type Stored = IngestResult & { seq?: string; sid: string | null; recipient: string; keyword: string | null; dispatch_state: string };
 
 export type IngestDeps = { sql: Sql; starter: RunStarter };
 
@@ -38,8 +38,11 @@ export async function ingest(deps: IngestDeps, input: InboundInput): Promise<{ r
   const existing = await findStored(sql, id);
   if (existing) return { result: publicResult(existing), duplicate: true };
 
-  const recipient = normalizeNumber(input.recipient);
-  const source = normalizeNumber(input.source);
+  const recipient = await resolveRecipient(sql, normalizeNumber(input.recipient));
+  // A national customer number takes the country code of the long code it was sent to, so the
+  // same customer is one number for opt-outs however the carrier writes it.
+  const rawSource = normalizeNumber(input.source);
+  const source = withCountryCodeOf(rawSource, recipient) ?? rawSource;
   const receivedAt = input.received_at ? new Date(input.received_at) : new Date();
   const match = await matchForNumber(sql, recipient, input.message, receivedAt);
   const needsRun = match.outcome === 'keyword' || match.outcome === 'expired' || match.outcome === 'default';
@@ -52,14 +55,36 @@ export async function ingest(deps: IngestDeps, input: InboundInput): Promise<{ r
             ${input.circle ?? null}, ${receivedAt}, ${match.keyword}, ${match.outcome}, ${match.configId},
             ${match.matchedWords}, ${workflowId}, ${needsRun ? 'pending' : 'none'})
     ON CONFLICT (id) DO NOTHING
-    RETURNING id, sid, recipient, keyword, outcome, config_id, workflow_id, dispatch_state`;
+    RETURNING id, seq, sid, recipient, keyword, outcome, config_id, workflow_id, dispatch_state`;
   if (!inserted) {
     // Lost a race with the same carrier id arriving twice at once: the first one stands.
     const first = await findStored(sql, id);
     return { result: publicResult(first!), duplicate: true };
   }
-  if (needsRun) deps.starter.enqueue({ id: inserted.id, sid: inserted.sid!, recipient: inserted.recipient, keyword: inserted.keyword, outcome: inserted.outcome });
+  if (needsRun) {
+    // A customer's messages start in the order they came. Older ones of theirs still waiting
+    // in this process's starter are waited for there; any other (stored during an outage, or
+    // queued by another API process) means this one waits for the dispatcher behind them.
+    const older = await sql<{ id: string }[]>`
+      SELECT id FROM inbound_messages
+      WHERE dispatch_state = 'pending' AND recipient = ${recipient} AND source = ${source} AND seq < ${inserted.seq!}`;
+    if (older.every((o) => deps.starter.holds(o.id))) {
+      const m = { id: inserted.id, sid: inserted.sid!, recipient: inserted.recipient, keyword: inserted.keyword, outcome: inserted.outcome };
+      deps.starter.enqueue(m, `${recipient} ${source}`);
+    }
+  }
   return { result: publicResult(inserted), duplicate: false };
+}
+
+/**
+ * Numbers are stored in E.164; a carrier may send a long code's 10 national digits. When one
+ * long code ends in those digits it is the one meant; otherwise the number is taken as given.
+ */
+async function resolveRecipient(sql: Sql, recipient: string): Promise<string> {
+  if (!/^\d{10}$/.test(recipient)) return recipient;
+  const matches = await sql<{ number: string }[]>`
+    SELECT number FROM numbers WHERE kind = 'long_code' AND number LIKE ${'%' + recipient} LIMIT 2`;
+  return matches.length === 1 ? matches[0]!.number : recipient;
 }
 
 async function findStored(sql: Sql, id: string): Promise<Stored | undefined> {

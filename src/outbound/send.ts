@@ -1,5 +1,5 @@
 import type { Sql } from '../db/sql.js';
-import { isOptedOut, subscriptionWrites, type SubscriptionChange, type SubscriptionState } from '../domain/subscriptions.js';
+import { isOptedOut, subscriptionWrites, type StoredSubscription, type SubscriptionChange, type SubscriptionState } from '../domain/subscriptions.js';
 import type { Mailer } from './mailer.js';
 import type { SmsProvider } from './sms-providers.js';
 
@@ -22,6 +22,36 @@ export type SendOutcome = { outcome: 'sent' | 'already_sent' | 'opted_out'; row:
 
 const DONE = new Set(['sent', 'stored', 'delivered', 'undelivered']);
 
+/** Another request or activity attempt is sending this key right now. */
+export class SendInProgressError extends Error {
+  constructor(readonly id: string) {
+    super(`outbox ${id} is being sent by another attempt`);
+    this.name = 'SendInProgressError';
+  }
+}
+
+/**
+ * How long a `sending` claim holds. Past it the claimer is taken to have died mid-send (a
+ * killed worker), and another attempt may send again with the same id, which the http
+ * provider passes on so a gateway can deduplicate. Well above the provider timeout (15 s).
+ */
+const CLAIM_HOLD = '2 minutes';
+
+/**
+ * Takes the row for sending in one statement, so two concurrent sends of one key cannot both
+ * reach the provider: returns 'claimed', the finished send, or throws SendInProgressError.
+ */
+async function claimSend(sql: Sql, id: string): Promise<'claimed' | SendOutcome> {
+  const [claimed] = await sql`
+    UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = now()
+    WHERE id = ${id} AND (status IN ('queued', 'failed') OR (status = 'sending' AND updated_at < now() - ${CLAIM_HOLD}::interval))
+    RETURNING id`;
+  if (claimed) return 'claimed';
+  const [row] = await sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${id}`;
+  if (row && DONE.has(row.status)) return { outcome: 'already_sent', row };
+  throw new SendInProgressError(id);
+}
+
 export async function subscriptionStates(sql: Sql, sid: string, msisdn: string): Promise<SubscriptionState[]> {
   return sql<SubscriptionState[]>`SELECT sender_id, status FROM subscriptions WHERE sid = ${sid} AND msisdn = ${msisdn}`;
 }
@@ -41,7 +71,8 @@ export async function sendSms(deps: SmsDeps, s: SmsSend): Promise<SendOutcome> {
     INSERT INTO outbox (id, sid, log_id, channel, purpose, sender, recipient, body, route, template_id, provider, status)
     VALUES (${s.id}, ${s.sid}, ${s.logId}, 'sms', ${s.purpose}, ${s.sender}, ${s.to}, ${s.body}, ${s.route}, ${s.templateId}, ${deps.sms.name}, 'queued')
     ON CONFLICT (id) DO NOTHING`;
-  await sql`UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = now() WHERE id = ${s.id}`;
+  const claim = await claimSend(sql, s.id);
+  if (claim !== 'claimed') return claim;
   try {
     const result = await deps.sms.send({ id: s.id, sender: s.sender, to: s.to, body: s.body, route: s.route, template_id: s.templateId });
     const [row] = await sql<OutboxRow[]>`
@@ -71,7 +102,8 @@ export async function sendEmail(deps: EmailDeps, m: EmailSend): Promise<SendOutc
     const [row] = await sql<OutboxRow[]>`UPDATE outbox SET status = 'stored', updated_at = now() WHERE id = ${m.id} RETURNING *`;
     return { outcome: 'sent', row: row! };
   }
-  await sql`UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = now() WHERE id = ${m.id}`;
+  const claim = await claimSend(sql, m.id);
+  if (claim !== 'claimed') return claim;
   try {
     const info = await deps.mailer.send({ id: m.id, to: m.to, subject: m.subject, text: m.text });
     const [row] = await sql<OutboxRow[]>`
@@ -85,24 +117,31 @@ export async function sendEmail(deps: EmailDeps, m: EmailSend): Promise<SendOutc
   }
 }
 
-/** Applies a subscribe or unsubscribe for one customer, with history (who, when, which message). */
+/**
+ * Applies a subscribe or unsubscribe for one customer, with history (who, when, which
+ * message). `at` is when the customer sent the message: a row changed by a later message
+ * stays as it is, so the outcome does not depend on the order runs execute in, and a retried
+ * activity cannot undo a later change.
+ */
 export async function applySubscription(
   sql: Sql,
-  a: { sid: string; msisdn: string; viaNumber: string | null; logId: string | null; change: SubscriptionChange },
+  a: { sid: string; msisdn: string; viaNumber: string | null; logId: string | null; change: SubscriptionChange; at: Date },
 ): Promise<SubscriptionState[]> {
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext(${`sub:${a.sid}:${a.msisdn}`}))`;
-    const current = await tx<SubscriptionState[]>`SELECT sender_id, status FROM subscriptions WHERE sid = ${a.sid} AND msisdn = ${a.msisdn}`;
-    const writes = subscriptionWrites(a.change, current);
+    const current = await tx<StoredSubscription[]>`
+      SELECT sender_id, status, changed_at FROM subscriptions WHERE sid = ${a.sid} AND msisdn = ${a.msisdn}`;
+    const writes = subscriptionWrites(a.change, current, a.at);
     for (const w of writes) {
       await tx`
-        INSERT INTO subscriptions (sid, msisdn, sender_id, status, via_number, log_id)
-        VALUES (${a.sid}, ${a.msisdn}, ${w.sender_id}, ${w.status}, ${a.viaNumber}, ${a.logId})
+        INSERT INTO subscriptions (sid, msisdn, sender_id, status, via_number, log_id, changed_at)
+        VALUES (${a.sid}, ${a.msisdn}, ${w.sender_id}, ${w.status}, ${a.viaNumber}, ${a.logId}, ${a.at})
         ON CONFLICT (sid, msisdn, sender_id) DO UPDATE
-        SET status = excluded.status, via_number = excluded.via_number, log_id = excluded.log_id, updated_at = now()`;
+        SET status = excluded.status, via_number = excluded.via_number, log_id = excluded.log_id,
+            changed_at = excluded.changed_at, updated_at = now()`;
       await tx`
-        INSERT INTO subscription_events (sid, msisdn, sender_id, status, via_number, log_id)
-        VALUES (${a.sid}, ${a.msisdn}, ${w.sender_id}, ${w.status}, ${a.viaNumber}, ${a.logId})
+        INSERT INTO subscription_events (sid, msisdn, sender_id, status, via_number, log_id, message_at)
+        VALUES (${a.sid}, ${a.msisdn}, ${w.sender_id}, ${w.status}, ${a.viaNumber}, ${a.logId}, ${a.at})
         ON CONFLICT DO NOTHING`;
     }
     return writes;

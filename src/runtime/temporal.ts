@@ -1,4 +1,4 @@
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, WorkflowExecutionAlreadyStartedError, type ConnectionLike } from '@temporalio/client';
 import type { Config } from '../config.js';
 import {
   allSearchAttributes,
@@ -24,7 +24,7 @@ export function connectTemporal(address: string, namespace: string): Temporal {
 const INDEXED_VALUE_TYPE_KEYWORD = 2;
 
 /** Registers the project's search attributes where they are missing (idempotent). */
-export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+export async function ensureSearchAttributes(connection: Pick<ConnectionLike, 'operatorService'>, namespace: string): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);
   const missing = allSearchAttributes.filter((k) => !known.has(k.name));
@@ -74,4 +74,29 @@ export async function startInboundRun(client: Client, config: Config, m: Startab
 export function temporalUiUrl(config: Config, workflowId: string | null): string | null {
   if (!workflowId || !config.temporal.uiUrl) return null;
   return `${config.temporal.uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+// gRPC status codes: CANCELLED 1, DEADLINE_EXCEEDED 4, RESOURCE_EXHAUSTED 8, UNAVAILABLE 14.
+const UNREACHABLE_CODES = new Set([1, 4, 8, 14]);
+
+/**
+ * Whether an error means Temporal could not be reached (try later, keep the order), rather
+ * than that it refused this one request (note why, move on).
+ */
+export function isTemporalUnreachable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isGrpcServiceError(e) && UNREACHABLE_CODES.has(e.code)) return true;
+    if (e instanceof Error && /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|No connection established|Channel has been shut down/.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** An error with its causes ("Failed to start Workflow: ... search attribute ... not defined"). */
+export function errorChain(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (message && !parts.includes(message)) parts.push(message);
+  }
+  return parts.join(': ');
 }

@@ -94,6 +94,8 @@ export type SubscriptionAction = {
   msisdn: string;
   viaNumber: string;
   change: SubscriptionChange;
+  /** when the customer sent the message (ISO): later messages' changes win */
+  receivedAt: string;
 };
 
 /** Everything a run needs, read once from PostgreSQL by the prepare activity. */

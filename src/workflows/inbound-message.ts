@@ -1,5 +1,6 @@
 import {
   condition,
+  log,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -39,9 +40,10 @@ const outbound = proxyActivities<Activities>({
 
 /**
  * One run per MO message (SPEC §1). Order within a run: subscribe, instant reply, unsubscribe,
- * then forwards and the trigger side by side, then a scheduled reply on its durable timer, then
- * a window for delivery reports. Subscribing before the reply lets a SUBSCRIBE keyword confirm;
- * unsubscribing after it lets a STOP keyword confirm once, and blocks anything later.
+ * then the forwards, the trigger and a scheduled reply side by side (a webhook that retries
+ * for days must not hold a reply back), then a window for delivery reports. Subscribing before
+ * the reply lets a START keyword confirm; unsubscribing after it lets a STOP keyword confirm
+ * once, and blocks anything later.
  */
 export async function inboundMessage(input: InboundMessageInput): Promise<RunState> {
   const state: RunState = { phase: 'preparing', outcome: null, actions: {}, scheduledReplyAt: null };
@@ -52,8 +54,12 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
   setHandler(cancelScheduledReplySignal, () => {
     cancelRequested = true;
   });
-  setHandler(rescheduleReplySignal, ({ at }) => {
-    rescheduleTo = at;
+  setHandler(rescheduleReplySignal, (payload) => {
+    // Other systems signal directly: a time that does not parse is dropped, not kept to break
+    // the run later.
+    const at = Date.parse(String(payload?.at));
+    if (Number.isFinite(at)) rescheduleTo = new Date(at).toISOString();
+    else log.warn('rescheduleReply ignored: `at` is not an ISO-8601 time', { at: payload?.at });
   });
   setHandler(deliveryReportSignal, (report) => {
     reports.push(report);
@@ -70,62 +76,70 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
     upsertSearchAttributes([{ key: searchAttributes.outcome, value: plan.outcome }]);
   }
 
+  // Delivery reports are recorded as they come, for the whole run.
   const sentSms: string[] = [];
+  let finalReports = 0;
+  let runDone = false;
+  const reportLoop = (async () => {
+    while (!runDone || reports.length > 0) {
+      await condition(() => reports.length > 0 || runDone);
+      finalReports += await recordReports(plan, reports);
+    }
+  })();
+
   const sms = async (action: SmsAction) => {
     const outboxId = await runAction(plan, state, action.type, () => outbound.sendSmsAction(action));
     if (outboxId) sentSms.push(outboxId);
   };
 
+  /** A durable timer: it survives worker, API and Temporal restarts; signals cancel or move it. */
+  const scheduledReply = async (reply: SmsAction & { at: string }) => {
+    let target = Date.parse(reply.at);
+    state.actions.auto_reply = 'scheduled';
+    state.scheduledReplyAt = reply.at;
+    state.phase = 'waiting';
+    for (;;) {
+      if (rescheduleTo !== null && !cancelRequested) {
+        target = Date.parse(rescheduleTo);
+        state.scheduledReplyAt = rescheduleTo;
+        rescheduleTo = null;
+        await store.recordAction(plan.messageId, 'auto_reply', 'scheduled', null, { scheduled_at: state.scheduledReplyAt });
+      }
+      const wait = target - Date.now();
+      if (cancelRequested || wait <= 0) break;
+      await condition(() => cancelRequested || rescheduleTo !== null, wait);
+    }
+    state.phase = 'running';
+    state.scheduledReplyAt = null;
+    if (cancelRequested) {
+      state.actions.auto_reply = 'cancelled';
+      await store.recordAction(plan.messageId, 'auto_reply', 'cancelled');
+      return;
+    }
+    // No longer steerable: the API answers 409 to a cancel from here on.
+    await store.recordAction(plan.messageId, 'auto_reply', 'pending');
+    await sms(reply);
+  };
+
   if (plan.expiryMessage) await sms(plan.expiryMessage);
   if (plan.subscription?.type === 'subscribe') await runAction(plan, state, 'subscribe', () => outbound.applySubscriptionAction(plan.subscription!));
-  if (plan.autoReply && !plan.autoReply.at) await sms(plan.autoReply);
+  const reply = plan.autoReply;
+  if (reply && !reply.at) await sms(reply);
   if (plan.subscription?.type === 'unsubscribe') await runAction(plan, state, 'unsubscribe', () => outbound.applySubscriptionAction(plan.subscription!));
   await Promise.all([
     plan.forwardSms ? sms(plan.forwardSms) : null,
     plan.forwardEmail ? runAction(plan, state, 'forward_email', () => outbound.sendEmailAction(plan.forwardEmail!)) : null,
     plan.trigger ? runTrigger(plan, input, state) : null,
+    reply?.at ? scheduledReply({ ...reply, at: reply.at }) : null,
   ]);
-
-  const reply = plan.autoReply;
-  if (reply?.at) {
-    let target = Date.parse(reply.at);
-    state.actions.auto_reply = 'scheduled';
-    state.scheduledReplyAt = reply.at;
-    state.phase = 'waiting';
-    // A durable timer: it survives worker, API and Temporal restarts. Signals may cancel or move it.
-    for (;;) {
-      const wait = target - Date.now();
-      if (wait <= 0 || cancelRequested) break;
-      await condition(() => cancelRequested || rescheduleTo !== null || reports.length > 0, wait);
-      await recordReports(plan, reports);
-      if (rescheduleTo !== null && !cancelRequested) {
-        target = Date.parse(rescheduleTo);
-        state.scheduledReplyAt = new Date(target).toISOString();
-        rescheduleTo = null;
-        await store.recordAction(plan.messageId, 'auto_reply', 'scheduled', null, { scheduled_at: state.scheduledReplyAt });
-      }
-    }
-    state.phase = 'running';
-    if (cancelRequested) {
-      state.actions.auto_reply = 'cancelled';
-      state.scheduledReplyAt = null;
-      await store.recordAction(plan.messageId, 'auto_reply', 'cancelled');
-    } else {
-      await sms(reply);
-    }
-  }
 
   // Delivery reports for the SMS this run sent arrive as signals for a while after sending.
   if (sentSms.length > 0 && input.deliveryReportWaitSeconds > 0) {
     state.phase = 'waiting';
-    const deadline = Date.now() + input.deliveryReportWaitSeconds * 1000;
-    let finalReports = 0;
-    while (finalReports < sentSms.length && Date.now() < deadline) {
-      await condition(() => reports.length > 0, deadline - Date.now());
-      finalReports += await recordReports(plan, reports);
-    }
+    await condition(() => finalReports >= sentSms.length, input.deliveryReportWaitSeconds * 1000);
   }
-  await recordReports(plan, reports);
+  runDone = true;
+  await reportLoop;
 
   state.phase = 'completed';
   await store.finishRun(plan.messageId);

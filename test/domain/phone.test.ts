@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPlausibleMsisdn, normalizeNumber, numberKindProblem } from '../../src/domain/phone.js';
+import { isPlausibleMsisdn, normalizeNumber, numberKindProblem, withCountryCodeOf } from '../../src/domain/phone.js';
 
 describe('normalizeNumber', () => {
   it('keeps an E.164 number as it is', () => {
@@ -63,5 +63,17 @@ describe('isPlausibleMsisdn', () => {
   it('refuses letters and empty text', () => {
     expect(isPlausibleMsisdn('KLRHXA')).toBe(false);
     expect(isPlausibleMsisdn('')).toBe(false);
+  });
+});
+
+describe('withCountryCodeOf', () => {
+  it('gives a 10-digit national number the country code of a long code', () => {
+    expect(withCountryCodeOf('9812345678', '+919876543210')).toBe('+919812345678');
+    expect(withCountryCodeOf('5551234567', '+15559876543')).toBe('+15551234567');
+  });
+  it('leaves other forms alone', () => {
+    expect(withCountryCodeOf('+919812345678', '+919876543210')).toBeNull();
+    expect(withCountryCodeOf('98123', '+919876543210')).toBeNull();
+    expect(withCountryCodeOf('9812345678', '56161')).toBeNull();
   });
 });

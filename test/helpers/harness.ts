@@ -56,6 +56,8 @@ export class Harness {
       WEBHOOK_INITIAL_INTERVAL_SECONDS: '1',
       WEBHOOK_TIMEOUT_SECONDS: '3',
       DELIVERY_REPORT_WAIT_SECONDS: '0',
+      // The tests' webhook receivers listen on 127.0.0.1.
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
       ...envOverrides,
     });
     const ctx = new Ctx(this, config, this.client);

@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatInZone } from '../../src/domain/time.js';
-import { stateQuery, deliveryReportSignal } from '../../src/workflows/definitions.js';
+import { deliveryReportSignal, rescheduleReplySignal, stateQuery } from '../../src/workflows/definitions.js';
 import { Harness, randomId, type Account, type Ctx } from '../helpers/harness.js';
 import { Receiver } from '../helpers/http.js';
 import { MailSink } from '../helpers/smtp.js';
@@ -130,6 +130,50 @@ describe('auto reply', () => {
     expect(formatInZone(new Date(req!.at), 'Asia/Kolkata') >= newAt).toBe(true);
     const action = (await a.call('GET', `/logs/${id}`)).body.actions[0];
     expect(formatInZone(new Date(action.scheduled_at), 'Asia/Kolkata')).toBe(newAt);
+  });
+
+  it('sends a scheduled reply on time while the trigger is still retrying', async () => {
+    const ctx = httpSmsContext('/beside-trigger', { WEBHOOK_RETRY_HOURS: '0.003' }); // ~11 s of retries
+    const hooks = await new Receiver().start();
+    try {
+      hooks.script('/down', [{ status: 503 }]);
+      const a = await ctx.account({ senders: ['BRAND'] });
+      const at = localIn('UTC', 3000);
+      await a.config({ keyword: 'BOTH', trigger: { url: hooks.url('/down') }, auto_reply: { sender: 'BRAND', message: 'on time', schedule: { type: 'scheduled', at } } });
+      const id = randomId();
+      await a.send('both', { id });
+      const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
+      expect(state.actions).toMatchObject({ auto_reply: 'succeeded', trigger: 'failed' });
+      const [reply] = sms.to('/beside-trigger');
+      const lastAttempt = hooks.to('/down').at(-1)!;
+      // The reply went out at its time, before the webhook gave up.
+      expect(formatInZone(new Date(reply!.at), 'UTC') >= at).toBe(true);
+      expect(reply!.at).toBeLessThan(Date.parse(`${at.replace(' ', 'T')}Z`) + 3000);
+      expect(lastAttempt.at).toBeGreaterThan(reply!.at);
+    } finally {
+      await hooks.close();
+    }
+  });
+
+  it('moves a reply later, and ignores a reschedule signal whose time does not parse', async () => {
+    const ctx = httpSmsContext('/later');
+    const a = await ctx.account({ senders: ['BRAND'] });
+    await a.config({ keyword: 'PUSH', auto_reply: { sender: 'BRAND', message: 'pushed', schedule: { type: 'scheduled', at: localIn('UTC', 2000) } } });
+    const id = randomId();
+    await a.send('push', { id });
+    const later = localIn('UTC', 6000);
+    const state = await ctx.withWorker(async () => {
+      await waitForAction(a, id, 'auto_reply', 'scheduled');
+      const handle = ctx.client.workflow.getHandle(`mo-${id}`);
+      await handle.signal(rescheduleReplySignal, { at: 'next tuesday' });
+      expect((await a.call('POST', `/logs/${id}/scheduled-reply`, { action: 'reschedule', at: later })).status).toBe(202);
+      await sleep(3000); // past the original time: nothing yet
+      expect(sms.to('/later')).toHaveLength(0);
+      return ctx.result(`mo-${id}`);
+    });
+    expect(state.actions.auto_reply).toBe('succeeded');
+    const [req] = sms.to('/later');
+    expect(formatInZone(new Date(req!.at), 'UTC') >= later).toBe(true);
   });
 
   it('skips a scheduled reply to a customer who opted out before it fired', async () => {
@@ -265,6 +309,23 @@ describe('subscribe and unsubscribe', () => {
     expect(lines[1]).toMatch(new RegExp(`^\\${CUSTOMER},ALPHA,unsubscribed,\\${a.number},`));
   });
 
+  it('treats national-format numbers from the carrier as the E.164 numbers they are', async () => {
+    const ctx = h.context();
+    const a = await ctx.account({ senders: ['BRAND'] });
+    await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' } });
+    // The carrier writes both numbers with their 10 national digits only.
+    const res = await ctx.ingest({ source: '9812345670', recipient: a.number.slice(-10), message: 'stop' });
+    expect(res.body.outcome).toBe('keyword');
+    await ctx.withWorker(() => ctx.result(res.body.workflow_id));
+    const log = await a.call('GET', `/logs/${res.body.id}`);
+    expect(log.body).toMatchObject({ source: '+919812345670', recipient: a.number });
+    // The send API takes E.164 only, so a national form cannot slip past the opt-out.
+    const national = await a.call('POST', '/messages', { to: '9812345670', sender: 'BRAND', body: 'x' });
+    expect(national.status).toBe(400);
+    expect(national.body.error.field).toBe('to');
+    expect((await a.call('POST', '/messages', { to: '+919812345670', sender: 'BRAND', body: 'x' })).status).toBe(403);
+  });
+
   it('lets a STOP keyword confirm once, and blocks what comes after', async () => {
     const ctx = httpSmsContext('/stop-confirm');
     const a = await ctx.account({ senders: ['BRAND'] });
@@ -310,6 +371,53 @@ describe('send API and outbox', () => {
     const fwd = await a.call('POST', '/receive-configs', { number: a.number, keyword: 'HI', forward: { sms: { to: '+919800000001', sender: 'KLRHXA', route: 'MKT' } } });
     expect(fwd.status).toBe(400);
     expect(fwd.body.error.field).toBe('forward.sms.template_id');
+  });
+
+  it('sends once when two requests with one Idempotency-Key overlap', async () => {
+    const ctx = httpSmsContext('/api-race');
+    sms.script('/api-race', [{ status: 200, body: '{}', delayMs: 400 }]);
+    const a = await ctx.account({ senders: ['BRAND'] });
+    const body = { to: CUSTOMER, sender: 'BRAND', body: 'race' };
+    const headers = { 'api-key': a.apiKey, 'idempotency-key': 'retry-on-timeout' };
+    const [first, second] = await Promise.all([
+      ctx.request('POST', `/v1/${a.sid}/messages`, body, headers),
+      new Promise((r) => setTimeout(r, 100)).then(() => ctx.request('POST', `/v1/${a.sid}/messages`, body, headers)),
+    ]);
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(409);
+    expect(second.body.error.code).toBe('in_progress');
+    expect(sms.to('/api-race')).toHaveLength(1);
+    const again = await ctx.request('POST', `/v1/${a.sid}/messages`, body, headers);
+    expect(again.status).toBe(200);
+    expect(sms.to('/api-race')).toHaveLength(1);
+  });
+
+  it('gives an India expiry message its own sender, route and DLT template', async () => {
+    const ctx = httpSmsContext('/expiry-in');
+    const a = await ctx.account({ country: 'IN', senders: ['KLRHXA', 'KLREXP'] });
+    const base = { number: a.number, keyword: 'GONE', expires_at: '2025-01-01 00:00:00', expiry_message: 'Offer over' };
+    const noSender = await a.call('POST', '/receive-configs', base);
+    expect(noSender.status).toBe(400);
+    expect(noSender.body.error.field).toBe('expiry_sender');
+    const noRoute = await a.call('POST', '/receive-configs', { ...base, expiry_sender: 'KLREXP', expiry_template_id: '1107000000000000001' });
+    expect(noRoute.body.error.field).toBe('expiry_route');
+    const noTemplate = await a.call('POST', '/receive-configs', { ...base, expiry_sender: 'KLREXP', expiry_route: 'TXN' });
+    expect(noTemplate.body.error.field).toBe('expiry_template_id');
+    const unknown = await a.call('POST', '/receive-configs', { ...base, expiry_sender: 'NOPE', expiry_route: 'TXN', expiry_template_id: '1107000000000000001' });
+    expect(unknown.body.error.field).toBe('expiry_sender');
+    const stray = await a.call('POST', '/receive-configs', { number: a.number, keyword: 'X', subscribe: true, expiry_route: 'TXN' });
+    expect(stray.body.error.field).toBe('expiry_route');
+
+    await a.config({
+      keyword: 'GONE', expires_at: '2025-01-01 00:00:00', expiry_message: 'Offer over',
+      expiry_sender: 'KLREXP', expiry_route: 'TXN', expiry_template_id: '1107000000000000001',
+      auto_reply: { sender: 'KLRHXA', message: 'code', route: 'MKT', template_id: '1107000000000000002' },
+    });
+    const id = randomId();
+    await a.send('gone', { id });
+    await ctx.withWorker(() => ctx.result(`mo-${id}`));
+    const [req] = sms.to('/expiry-in');
+    expect(JSON.parse(req!.body)).toMatchObject({ sender: 'KLREXP', body: 'Offer over', route: 'TXN', template_id: '1107000000000000001' });
   });
 
   it('sends once per Idempotency-Key', async () => {

@@ -204,6 +204,30 @@ describe('receive configurations: keywords, aliases and templates', () => {
     expectRefused(await post(a, { keyword: 'JOIN', template: 'JOIN <a> <a>', trigger: hook }), 400, 'template');
   });
 
+  it('refuses an inline trigger that could never be sent, naming the field', async () => {
+    const a = await h.context().account();
+    expectRefused(await post(a, { keyword: 'A', trigger: { url: 'https://user:pass@example.com/mo' } }), 400, 'trigger.url');
+    expectRefused(await post(a, { keyword: 'A', trigger: { url: 'https://example.com/mo', content_type: 'text/plain\r\nX-Injected: 1' } }), 400, 'trigger.content_type');
+    expectRefused(await post(a, { keyword: 'A', trigger: { url: 'https://example.com/mo', content_type: 'application/json\r\n;x' } }), 400, 'trigger.content_type');
+    expect((await post(a, { keyword: 'A', trigger: { url: 'https://example.com/mo', content_type: 'application/x-www-form-urlencoded' } })).status).toBe(201);
+  });
+
+  it('refuses a private or local trigger URL when private networks are not allowed, on create and on update', async () => {
+    const a = await h.context({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' }).account();
+    for (const url of ['http://127.0.0.1:4000/mo', 'http://169.254.169.254/latest/meta-data/', 'http://10.0.0.5/', 'http://[fd00::1]/', 'http://localhost:4000/mo', 'http://[::ffff:10.0.0.1]/']) {
+      const res = await post(a, { keyword: 'LOCAL', trigger: { url } });
+      expectRefused(res, 400, 'trigger.url');
+      expect(res.body.error.message).toMatch(/^trigger\.url must not point to a private or local network: .+ is an? .*address$/);
+    }
+    const saved = await post(a, { keyword: 'LOCAL', trigger: { url: 'https://hooks.example.com/mo' } });
+    expect(saved.status).toBe(201);
+    const put = await a.call('PUT', `/receive-configs/${saved.body.id}`, { number: a.number, keyword: 'LOCAL', trigger: { url: 'http://192.168.0.1/mo' } });
+    expectRefused(put, 400, 'trigger.url');
+    expect((await a.call('GET', `/receive-configs/${saved.body.id}`)).body.trigger.url).toBe('https://hooks.example.com/mo');
+    // allowed (the tests' default, as on the local all-in-one stack)
+    expect((await post(await h.context().account(), { keyword: 'LOCAL', trigger: { url: 'http://127.0.0.1:4000/mo' } })).status).toBe(201);
+  });
+
   it('refuses unknown fields, at the top and inside actions', async () => {
     const a = await h.context().account();
     expectRefused(await post(a, { keyword: 'A', trigger: hook, colour: 'red' }), 400, 'colour');
@@ -605,5 +629,35 @@ describe('authentication', () => {
     expect(ok.body).toMatchObject({ outcome: 'unknown_number', config_id: null, workflow_id: null });
     const header = await ctx.request('GET', `/v1/inbound?source=%2B919812345678&recipient=${encodeURIComponent(recipient)}&message=hi`, undefined, { authorization: `Bearer ${INGEST_TOKEN}` });
     expect(header.status).toBe(202);
+  });
+});
+
+describe('input the database cannot hold, and credentials in URLs', () => {
+  it('answers a NUL character with a 400 naming the field, for every JSON body and query', async () => {
+    const ctx = h.context();
+    const a = await ctx.account();
+    const mo = await ctx.ingest({ source: '+919812345678', recipient: a.number, message: 'hi\u0000there' });
+    expectRefused(mo, 400, 'message');
+    const get = await ctx.request('GET', `/v1/inbound?source=%2B919812345678&recipient=${encodeURIComponent(a.number)}&message=a%00b&token=${INGEST_TOKEN}`);
+    expectRefused(get, 400, 'message');
+    expectRefused(await post(a, { keyword: 'NUL', aliases: ['OK', 'B\u0000D'], trigger: hook }), 400, 'aliases.1');
+    const [row] = await h.sql`SELECT count(*)::int AS n FROM inbound_messages WHERE recipient = ${a.number}`;
+    expect(row!.n).toBe(0);
+  });
+
+  it('takes the ingest token from the query on GET only', async () => {
+    const ctx = h.context();
+    const a = await ctx.account();
+    const body = { source: '+919812345678', recipient: a.number, message: 'hi' };
+    expectUnauthorized(await ctx.request('POST', `/v1/inbound?token=${INGEST_TOKEN}`, body));
+    const get = await ctx.request('GET', `/v1/inbound?source=%2B919812345678&recipient=${encodeURIComponent(a.number)}&message=hi&token=${INGEST_TOKEN}`);
+    expect(get.status).toBe(202);
+  });
+
+  it('answers a malformed number in the path with a 4xx, not a 500', async () => {
+    const ctx = h.context();
+    const a = await ctx.account();
+    const res = await ctx.admin('POST', '/numbers/%25/accounts', { sid: a.sid });
+    expect(res.status).toBe(404);
   });
 });

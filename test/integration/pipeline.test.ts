@@ -77,6 +77,21 @@ describe('an MO message travels to the webhook through a Temporal run', () => {
     expect(JSON.parse(req!.body)).toEqual({ who: '"Pri\\ya"', where: 'Pune', text: 'join "Pri\\ya" Pune', second: '"Pri\\ya"' });
   });
 
+  it('form-encodes the values of a form body, so a message cannot add fields', async () => {
+    const ctx = h.context();
+    const a = await ctx.account();
+    await a.config({
+      keyword: 'FORM',
+      trigger: { url: hooks.url('/form-body'), body: 'from=<source>&text=<message>&admin=0', content_type: 'application/x-www-form-urlencoded' },
+    });
+    const id = randomId();
+    await a.send('form hi&admin=1 +50%', { id });
+    await ctx.withWorker(() => ctx.result(`mo-${id}`));
+    const [req] = await hooks.waitFor('/form-body');
+    expect(req!.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect([...new URLSearchParams(req!.body)]).toEqual([['from', '+919812345678'], ['text', 'form hi&admin=1 +50%'], ['admin', '0']]);
+  });
+
   it('calls a GET URL with the values URL-encoded', async () => {
     const ctx = h.context();
     const a = await ctx.account();
@@ -114,6 +129,9 @@ describe('an MO message travels to the webhook through a Temporal run', () => {
     await ctx.withWorker(async () => {
       for (const r of [long, short, other, prefixOnly]) await ctx.result(r.body.workflow_id);
     });
+    // One customer's four messages were started one after another, in the order they came.
+    const starts = await Promise.all([long, short, other, prefixOnly].map(async (r) => (await ctx.client.workflow.getHandle(r.body.workflow_id).describe()).startTime.getTime()));
+    expect(starts).toEqual([...starts].sort((x, y) => x - y));
     expect(hooks.to('/get-long')).toHaveLength(1);
     expect(hooks.to('/get-short')).toHaveLength(1);
     expect(hooks.to('/fallback')).toHaveLength(2);

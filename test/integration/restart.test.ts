@@ -10,6 +10,7 @@ import { createMailer } from '../../src/outbound/mailer.js';
 import { createSmsProvider } from '../../src/outbound/sms-providers.js';
 import { startTemporalDevServer, type DevServer } from '../../src/runtime/temporal-dev.js';
 import { createWorker } from '../../src/worker/worker.js';
+import { stateQuery } from '../../src/workflows/definitions.js';
 import { Harness, randomId } from '../helpers/harness.js';
 import { Receiver } from '../helpers/http.js';
 import { temporalCliPath, workflowBundle } from '../helpers/temporal.js';
@@ -40,12 +41,19 @@ afterAll(async () => {
 });
 
 it('keeps a scheduled reply through a restart of the worker and of the Temporal dev server', async () => {
-  const [port, uiPort] = [await freePort(), await freePort()];
-  const serverConfig = loadConfig({
-    DATA_DIR: dataDir, TEMPORAL_CLI_PATH: temporalCliPath(),
-    TEMPORAL_DEV_PORT: String(port), TEMPORAL_DEV_UI_PORT: String(uiPort),
-  });
-  server = await startTemporalDevServer(serverConfig, () => {});
+  // Another test file's server may take a port between freePort() and the bind: try fresh ones.
+  let serverConfig = loadConfig({});
+  for (let attempt = 1; !server; attempt++) {
+    serverConfig = loadConfig({
+      DATA_DIR: dataDir, TEMPORAL_CLI_PATH: temporalCliPath(),
+      TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_DEV_UI_PORT: String(await freePort()),
+    });
+    try {
+      server = await startTemporalDevServer(serverConfig, (l) => console.error(`[temporal] ${l}`));
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
   h = await Harness.create(null, server.address);
   const ctx = h.context({ SMS_PROVIDER: 'http', SMS_HTTP_URL: sms.url('/sms') });
   const deps = { sql: h.sql, config: ctx.config, sms: createSmsProvider(ctx.config), mailer: createMailer(ctx.config) };
@@ -65,19 +73,21 @@ it('keeps a scheduled reply through a restart of the worker and of the Temporal 
   const id = randomId();
   expect((await a.send('soon', { id })).status).toBe(202);
 
-  // The first worker starts the run and stops while the timer waits.
+  // The first worker starts the run and stops once the workflow itself waits on its timer.
   await runWorker(async () => {
+    await ctx.starter.drain();
+    const handle = ctx.client.workflow.getHandle(`mo-${id}`);
     for (let i = 0; i < 100; i++) {
-      const log = await a.call('GET', `/logs/${id}`);
-      if (log.body.actions?.[0]?.status === 'scheduled') return;
+      const state = await handle.query(stateQuery).catch(() => null);
+      if (state?.phase === 'waiting' && state.actions.auto_reply === 'scheduled') return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error('the reply was never scheduled');
+    throw new Error('the run never waited on its timer');
   });
 
   // Temporal itself goes down and comes back from its database file.
   await server.stop();
-  server = await startTemporalDevServer(serverConfig, () => {});
+  server = await startTemporalDevServer(serverConfig, (l) => console.error(`[temporal] ${l}`));
   expect(sms.to('/sms')).toHaveLength(0);
 
   // A new worker picks the run up; the timer fires at its time, once.

@@ -6,7 +6,6 @@ import { dispatchPending } from '../../src/ingest/dispatcher.js';
 import { createMailer } from '../../src/outbound/mailer.js';
 import { logProvider } from '../../src/outbound/sms-providers.js';
 import { waitForTemporal } from '../../src/runtime/temporal-dev.js';
-import { connectTemporal, ensureSearchAttributes } from '../../src/runtime/temporal.js';
 import { createWorker } from '../../src/worker/worker.js';
 import { Harness, randomId } from '../helpers/harness.js';
 import { Receiver } from '../helpers/http.js';
@@ -41,6 +40,14 @@ it('accepts messages while Temporal is down and runs them, in arrival order, onc
   const ctx = h.context();
   const a = await ctx.account();
   await a.config({ keyword: 'QUEUE', trigger: { url: hooks.url('/queued') } });
+  await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' } });
+  await a.config({ keyword: 'START', subscribe: true });
+  const customer = '+919800000042';
+  // A message Temporal will refuse (its workflow id is longer than the server allows) must not
+  // hold up the ones behind it.
+  const poison = 'p'.repeat(1100);
+  await h.sql`INSERT INTO inbound_messages (id, sid, source, recipient, message, received_at, outcome, workflow_id, dispatch_state)
+              VALUES (${poison}, ${a.sid}, '+919800000001', ${a.number}, 'queue', now(), 'keyword', ${'mo-' + poison}, 'pending')`;
 
   // Temporal is not running: every message is still stored and acknowledged.
   const ids = [randomId('q1'), randomId('q2'), randomId('q3')];
@@ -49,39 +56,57 @@ it('accepts messages while Temporal is down and runs them, in arrival order, onc
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ id, outcome: 'keyword', workflow_id: `mo-${id}` });
   }
+  const stop = randomId('stop');
+  expect((await a.send('STOP', { id: stop, source: customer })).status).toBe(202);
   const pending = await h.sql`SELECT id FROM inbound_messages WHERE dispatch_state = 'pending' ORDER BY seq`;
-  expect(pending.map((r) => r.id)).toEqual(ids);
+  expect(pending.map((r) => r.id)).toEqual([poison, ...ids, stop]);
   expect((await a.call('GET', `/logs/${ids[0]}`)).body.run_status).toBe('queued');
   expect(await dispatchPending({ sql: h.sql, temporal: ctx.client, config: ctx.config })).toBe(0);
 
   // Temporal comes back on the same address.
   server = spawn(temporalCliPath(), ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error'], { stdio: 'ignore' });
   await waitForTemporal(`127.0.0.1:${port}`, 60_000);
-  const admin = connectTemporal(`127.0.0.1:${port}`, 'default');
-  await ensureSearchAttributes(admin.connection, 'default');
-  await admin.close();
+  // This server has none of the project's search attributes: the dispatcher registers them.
 
   const connection = await NativeConnection.connect({ address: `127.0.0.1:${port}` });
   const worker = await createWorker({
     connection, namespace: 'default', taskQueue: ctx.config.temporal.taskQueue,
     deps: { sql: h.sql, config: ctx.config, sms: logProvider, mailer: createMailer(ctx.config) }, workflowBundle: await workflowBundle(),
   });
+  const start = randomId('start');
+  const all = [...ids, stop, start];
   await worker.runUntil(async () => {
-    // The lazy client reconnects by itself; a dispatcher tick starts everything stored.
+    // Temporal answers again, and the customer texts START before the dispatcher's next tick:
+    // it must not overtake their STOP, still waiting from the outage.
+    await new Promise((r) => setTimeout(r, ctx.config.dispatchIntervalMs));
+    expect((await a.send('START', { id: start, source: customer })).status).toBe(202);
+    await ctx.starter.drain();
+    const [startRow] = await h.sql`SELECT dispatch_state FROM inbound_messages WHERE id = ${start}`;
+    expect(startRow!.dispatch_state).toBe('pending');
+
+    // The lazy client reconnects by itself; dispatcher ticks start everything stored, in order.
     let started = 0;
-    for (let i = 0; i < 20 && started < ids.length; i++) {
+    for (let i = 0; i < 20 && started < all.length; i++) {
       started += await dispatchPending({ sql: h.sql, temporal: ctx.client, config: ctx.config });
-      if (started < ids.length) await new Promise((r) => setTimeout(r, 500));
+      if (started < all.length) await new Promise((r) => setTimeout(r, 500));
     }
-    expect(started).toBe(ids.length);
-    for (const id of ids) await ctx.result(`mo-${id}`);
+    expect(started).toBe(all.length);
+    for (const id of all) await ctx.result(`mo-${id}`);
   });
   await connection.close();
 
   const delivered = hooks.to('/queued').map((r) => JSON.parse(r.body).id);
   expect(delivered.sort()).toEqual([...ids].sort());
-  const starts = await h.sql`SELECT id FROM inbound_messages WHERE id IN ${h.sql(ids)} ORDER BY dispatched_at, seq`;
-  expect(starts.map((r) => r.id)).toEqual(ids);
-  const states = await h.sql`SELECT dispatch_state, run_status FROM inbound_messages WHERE id IN ${h.sql(ids)}`;
+  // Temporal recorded the starts in arrival order.
+  const startTimes = await Promise.all(all.map(async (id) => (await ctx.client.workflow.getHandle(`mo-${id}`).describe()).startTime.getTime()));
+  expect(startTimes).toEqual([...startTimes].sort((x, y) => x - y));
+  const [refused] = await h.sql`SELECT dispatch_state, dispatch_attempts, dispatch_error FROM inbound_messages WHERE id = ${poison}`;
+  expect(refused).toMatchObject({ dispatch_state: 'pending' });
+  expect(refused!.dispatch_attempts).toBeGreaterThan(0);
+  expect(refused!.dispatch_error).toMatch(/length|long/i);
+  const states = await h.sql`SELECT dispatch_state, run_status FROM inbound_messages WHERE id IN ${h.sql(all)}`;
   expect(states.every((s) => s.dispatch_state === 'started' && s.run_status === 'completed')).toBe(true);
+  // STOP then START, as sent: the customer is subscribed.
+  const subs = await a.call('GET', `/subscriptions?number=${encodeURIComponent(customer)}`);
+  expect(subs.body.data).toEqual([expect.objectContaining({ sender_id: '*', status: 'subscribed', log_id: start })]);
 });

@@ -68,7 +68,7 @@ export function adminRoutes(deps: AppDeps) {
   });
 
   app.post('/numbers/:number/accounts', async (c) => {
-    const number = normalizeNumber(decodeURIComponent(c.req.param('number')));
+    const number = normalizeNumber(c.req.param('number')); // Hono has decoded it already
     const input = await parseJson(c, assignInput);
     const result = await sql.begin(async (tx) => {
       const [num] = await tx<{ shared: boolean }[]>`SELECT shared FROM numbers WHERE number = ${number} FOR UPDATE`;

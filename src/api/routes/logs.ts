@@ -13,7 +13,7 @@ import { ApiError, notFound, parseJson, parseQuery } from '../errors.js';
 type LogRow = {
   id: string; source: string; recipient: string; message: string; operator: string | null; circle: string | null;
   keyword: string | null; outcome: string; config_id: string | null; workflow_id: string | null;
-  dispatch_state: string; run_status: string | null; received_at: Date; created_at: Date;
+  dispatch_state: string; run_status: string | null; received_at: Date; created_at: Date; dispatch_error: string | null;
 };
 type ActionRow = { log_id: string; type: string; status: string; attempts: number; last_error: string | null; detail: Record<string, unknown>; updated_at: Date };
 
@@ -42,6 +42,8 @@ export function logRoutes(deps: AppDeps) {
     workflow_id: r.workflow_id,
     run_status: r.workflow_id ? (r.dispatch_state === 'pending' ? 'queued' : (r.run_status ?? 'started')) : null,
     temporal_ui_url: temporalUiUrl(config, r.workflow_id),
+    // why Temporal refused to start the run, while it is still queued
+    start_error: r.dispatch_state === 'pending' ? r.dispatch_error : null,
     received_at: r.received_at,
     actions: actions
       .filter((a) => a.log_id === r.id)

@@ -4,14 +4,15 @@ import { z } from 'zod';
 import { ValidationError } from '../../domain/errors.js';
 import { normalizeNumber } from '../../domain/phone.js';
 import { PermanentSendError } from '../../outbound/errors.js';
-import { sendSms, type OutboxRow } from '../../outbound/send.js';
+import { SendInProgressError, sendSms, type OutboxRow } from '../../outbound/send.js';
 import type { AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, parseJson, parseQuery } from '../errors.js';
 
 export const sendInput = z
   .object({
-    to: z.string().transform(normalizeNumber).pipe(z.string().regex(/^\+?\d{5,15}$/, 'must be a phone number, like +919812345678')),
+    // E.164 only: a national number could dodge a customer's opt-out, stored in E.164.
+    to: z.string().transform(normalizeNumber).pipe(z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 number with its country code, like +919812345678')),
     sender: z.string().trim().min(1).max(20),
     body: z.string().min(1).max(1600),
     route: z.enum(['MKT', 'TXN']).nullish(),
@@ -64,6 +65,7 @@ export function messageRoutes(deps: AppDeps) {
       });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
+      if (e instanceof SendInProgressError) throw new ApiError(409, 'in_progress', `a send with this Idempotency-Key is in progress; ask again shortly`);
       if (e instanceof PermanentSendError) throw new ApiError(502, 'provider_rejected', `${message} (outbox id ${id})`);
       throw new ApiError(503, 'provider_unavailable', `${message} (outbox id ${id}); retry with the same Idempotency-Key`);
     }

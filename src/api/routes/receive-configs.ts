@@ -7,6 +7,7 @@ import { phrasesOverlap, tokenize } from '../../domain/keywords.js';
 import { isExpired } from '../../domain/matching.js';
 import { checkReceiveConfig, receiveConfigInputSchema, type ReceiveConfigRecord } from '../../domain/receive-config.js';
 import { normalizeNumber } from '../../domain/phone.js';
+import { checkWebhookDestination } from '../../domain/private-networks.js';
 import type { Account, AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound, parseJson, parseQuery } from '../errors.js';
@@ -14,6 +15,7 @@ import { ApiError, notFound, parseJson, parseQuery } from '../errors.js';
 type ConfigRow = {
   id: string; sid: string; number: string; is_default: boolean; keyword: string | null; aliases: string[];
   template: string | null; expires_at_local: string | null; expires_at: Date | null; expiry_message: string | null;
+  expiry_sender: string | null; expiry_route: string | null; expiry_template_id: string | null;
   auto_reply: unknown; forward: unknown; trigger: unknown; subscribe: boolean; unsubscribe: unknown;
   created_at: Date; updated_at: Date;
 };
@@ -28,6 +30,9 @@ export function configView(r: ConfigRow, now = new Date()) {
     template: r.template,
     expires_at: r.expires_at_local,
     expiry_message: r.expiry_message,
+    expiry_sender: r.expiry_sender,
+    expiry_route: r.expiry_route,
+    expiry_template_id: r.expiry_template_id,
     active: !isExpired(r.expires_at, now),
     auto_reply: r.auto_reply,
     forward: r.forward,
@@ -53,6 +58,7 @@ export function receiveConfigRoutes(deps: AppDeps) {
   app.post('/', async (c) => {
     const account = c.get('account');
     const input = await parseJson(c, receiveConfigInputSchema);
+    checkWebhookDestination('trigger.url', input.trigger?.url, deps.config.webhookAllowPrivateNetworks);
     const row = await saveConfig(sql, account, checkReceiveConfig(input, account, new Date()), null);
     return c.json(configView(row), 201);
   });
@@ -76,6 +82,7 @@ export function receiveConfigRoutes(deps: AppDeps) {
     const account = c.get('account');
     const existing = await findOwned(sql, account.sid, c.req.param('id'));
     const input = await parseJson(c, receiveConfigInputSchema);
+    checkWebhookDestination('trigger.url', input.trigger?.url, deps.config.webhookAllowPrivateNetworks);
     const row = await saveConfig(sql, account, checkReceiveConfig(input, account, new Date()), existing.id);
     return c.json(configView(row));
   });
@@ -151,6 +158,7 @@ async function saveConfig(sql: Sql, account: Account, rec: ReceiveConfigRecord, 
     const senders = [
       ['auto_reply.sender', rec.autoReply?.sender],
       ['forward.sms.sender', rec.forward?.sms?.sender],
+      ['expiry_sender', rec.expirySender],
       ...(rec.unsubscribe?.scope === 'configured' ? rec.unsubscribe.senders.map((s, i) => [`unsubscribe.senders.${i}`, s]) : []),
     ].filter((p): p is [string, string] => typeof p[1] === 'string');
     if (senders.length > 0) {
@@ -178,6 +186,9 @@ async function saveConfig(sql: Sql, account: Account, rec: ReceiveConfigRecord, 
       expires_at_local: rec.expiresAtLocal,
       expires_at: rec.expiresAt,
       expiry_message: rec.expiryMessage,
+      expiry_sender: rec.expirySender,
+      expiry_route: rec.expiryRoute,
+      expiry_template_id: rec.expiryTemplateId,
       auto_reply: rec.autoReply ? tx.json(rec.autoReply as never) : null,
       reply_at: rec.replyAt,
       forward: rec.forward ? tx.json(rec.forward as never) : null,
