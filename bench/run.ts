@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
@@ -21,6 +21,7 @@ import { logProvider } from '../src/outbound/sms-providers.js';
 import { startTemporalDevServer } from '../src/runtime/temporal-dev.js';
 import { connectTemporal, ensureSearchAttributes, type Temporal } from '../src/runtime/temporal.js';
 import { createWorker } from '../src/worker/worker.js';
+import { freePort } from '../test/helpers/net.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const N = Number(process.env.BENCH_MESSAGES ?? 2000);
@@ -29,13 +30,6 @@ const DB_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?
 const TOKENS = { admin: 'bench-admin', ingest: 'bench-ingest' };
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(1);
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 function benchMatching() {
   const candidates: KeywordCandidate[] = Array.from({ length: 50 }, (_, i) => ({

@@ -1,17 +1,52 @@
 import { serve } from '@hono/node-server';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app.js';
-import type { Config } from '../config.js';
+import { loadConfig, loadDotEnv, type Config } from '../config.js';
+import { migrate } from '../db/migrate.js';
 import type { Sql } from '../db/sql.js';
 import { startDispatcher } from '../ingest/dispatcher.js';
 import { RunStarter } from '../ingest/starter.js';
 import { createMailer } from '../outbound/mailer.js';
 import { createSmsProvider } from '../outbound/sms-providers.js';
 import { createWorker } from '../worker/worker.js';
+import { resolveDatabase } from './database.js';
 import type { Temporal } from './temporal.js';
 import type { Tokens } from './tokens.js';
 
 export type Stoppable = { stop: () => Promise<void> };
+
+/**
+ * What every entry point does first: read `.env` and the configuration, stop the parts it
+ * starts on SIGINT / SIGTERM (in reverse order), open PostgreSQL and apply the migrations.
+ */
+export async function bootstrap(name: string) {
+  const log = (line: string) => console.log(`[${name}] ${line}`);
+  loadDotEnv();
+  const config = loadConfig();
+  const parts: Stoppable[] = [];
+  stopOnSignals(parts, log);
+  try {
+    const db = await resolveDatabase(config, log);
+    parts.push({ stop: db.close });
+    const applied = await migrate(db.sql);
+    if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+    return { config, log, parts, db };
+  } catch (err) {
+    return failStartup(parts, log, err);
+  }
+}
+
+/** A start that failed half way: says why, stops what did start (an embedded PostgreSQL, a dev server), exits 1. */
+export async function failStartup(parts: Stoppable[], log: (l: string) => void, err: unknown): Promise<never> {
+  log(err instanceof Error ? err.message : String(err));
+  for (const part of [...parts].reverse()) await part.stop().catch(() => {});
+  process.exit(1);
+}
+
+/** TEMPORAL_ADDRESS, else the local dev server's address. */
+export function temporalAddress(config: Config): string {
+  return config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
+}
 
 /** The HTTP API plus the dispatcher that starts stored messages' runs. */
 export async function startApi(opts: { config: Config; sql: Sql; temporal: Temporal; tokens: Tokens; log: (l: string) => void }): Promise<Stoppable & { port: number }> {

@@ -1,28 +1,19 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatInZone } from '../../src/domain/time.js';
 import { deliveryReportSignal, rescheduleReplySignal, stateQuery } from '../../src/workflows/definitions.js';
-import { Harness, randomId, type Account, type Ctx } from '../helpers/harness.js';
+import { randomId, type Account, type Ctx } from '../helpers/harness.js';
 import { Receiver } from '../helpers/http.js';
 import { MailSink } from '../helpers/smtp.js';
-import { startTemporal } from '../helpers/temporal.js';
+import { temporalSuite } from '../helpers/suite.js';
 
-let env: TestWorkflowEnvironment;
-let h: Harness;
-let sms: Receiver;
+// The suite's receiver takes the SMS of the `http` provider; mail goes to a real SMTP server.
+const s = temporalSuite();
 let mail: MailSink;
-
 beforeAll(async () => {
-  env = await startTemporal();
-  h = await Harness.create(env);
-  sms = await new Receiver().start();
   mail = await new MailSink().start();
 });
 afterAll(async () => {
-  await sms?.close();
   await mail?.close();
-  await h?.close();
-  await env?.teardown();
 });
 
 const CUSTOMER = '+919812345678';
@@ -30,7 +21,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A context whose SMS go through the `http` provider to the local receiver, at `path`. */
 function httpSmsContext(path: string, extra: Record<string, string> = {}): Ctx {
-  return h.context({ SMS_PROVIDER: 'http', SMS_HTTP_URL: sms.url(path), SMTP_URL: mail.url, ...extra });
+  return s.h.context({ SMS_PROVIDER: 'http', SMS_HTTP_URL: s.hooks.url(path), SMTP_URL: mail.url, ...extra });
 }
 
 const localIn = (tz: string, ms: number) => formatInZone(new Date(Date.now() + ms), tz);
@@ -59,7 +50,7 @@ describe('auto reply', () => {
     const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
     expect(state.actions.auto_reply).toBe('succeeded');
 
-    const [req] = await sms.waitFor('/instant');
+    const [req] = await s.hooks.waitFor('/instant');
     expect(JSON.parse(req!.body)).toEqual({
       id: `mo-${id}-auto_reply`, sender: 'KLRHXA', to: CUSTOMER,
       body: `Hi Priya from New Delhi, you texted JOIN to ${a.number} (join)`, route: 'TXN', template_id: '1107161234567890123',
@@ -82,10 +73,10 @@ describe('auto reply', () => {
       const state = await ctx.client.workflow.getHandle(`mo-${id}`).query(stateQuery);
       expect(state).toMatchObject({ phase: 'waiting', actions: { auto_reply: 'scheduled' } });
       expect(formatInZone(new Date(state.scheduledReplyAt!), 'America/New_York')).toBe(at);
-      expect(sms.to('/scheduled')).toHaveLength(0);
+      expect(s.hooks.to('/scheduled')).toHaveLength(0);
       await ctx.result(`mo-${id}`);
     });
-    const [req] = sms.to('/scheduled');
+    const [req] = s.hooks.to('/scheduled');
     expect(formatInZone(new Date(req!.at), 'America/New_York') >= at).toBe(true);
     expect(JSON.parse(req!.body).body).toBe(`later, ${CUSTOMER}`);
   });
@@ -103,7 +94,7 @@ describe('auto reply', () => {
       return ctx.result(`mo-${id}`);
     });
     expect(state.actions.auto_reply).toBe('cancelled');
-    expect(sms.to('/cancelled')).toHaveLength(0);
+    expect(s.hooks.to('/cancelled')).toHaveLength(0);
     expect((await a.call('GET', `/logs/${id}`)).body.actions).toEqual([expect.objectContaining({ type: 'auto_reply', status: 'cancelled' })]);
     // Nothing is waiting any more.
     expect((await a.call('POST', `/logs/${id}/scheduled-reply`, { action: 'cancel' })).status).toBe(409);
@@ -126,7 +117,7 @@ describe('auto reply', () => {
       return ctx.result(`mo-${id}`);
     });
     expect(state.actions.auto_reply).toBe('succeeded');
-    const [req] = sms.to('/rescheduled');
+    const [req] = s.hooks.to('/rescheduled');
     expect(formatInZone(new Date(req!.at), 'Asia/Kolkata') >= newAt).toBe(true);
     const action = (await a.call('GET', `/logs/${id}`)).body.actions[0];
     expect(formatInZone(new Date(action.scheduled_at), 'Asia/Kolkata')).toBe(newAt);
@@ -144,7 +135,7 @@ describe('auto reply', () => {
       await a.send('both', { id });
       const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
       expect(state.actions).toMatchObject({ auto_reply: 'succeeded', trigger: 'failed' });
-      const [reply] = sms.to('/beside-trigger');
+      const [reply] = s.hooks.to('/beside-trigger');
       const lastAttempt = hooks.to('/down').at(-1)!;
       // The reply went out at its time, before the webhook gave up.
       expect(formatInZone(new Date(reply!.at), 'UTC') >= at).toBe(true);
@@ -168,11 +159,11 @@ describe('auto reply', () => {
       await handle.signal(rescheduleReplySignal, { at: 'next tuesday' });
       expect((await a.call('POST', `/logs/${id}/scheduled-reply`, { action: 'reschedule', at: later })).status).toBe(202);
       await sleep(3000); // past the original time: nothing yet
-      expect(sms.to('/later')).toHaveLength(0);
+      expect(s.hooks.to('/later')).toHaveLength(0);
       return ctx.result(`mo-${id}`);
     });
     expect(state.actions.auto_reply).toBe('succeeded');
-    const [req] = sms.to('/later');
+    const [req] = s.hooks.to('/later');
     expect(formatInZone(new Date(req!.at), 'UTC') >= later).toBe(true);
   });
 
@@ -191,7 +182,7 @@ describe('auto reply', () => {
       return ctx.result(`mo-${promo}`);
     });
     expect(state.actions.auto_reply).toBe('skipped');
-    expect(sms.to('/optout-scheduled')).toHaveLength(0);
+    expect(s.hooks.to('/optout-scheduled')).toHaveLength(0);
     expect((await a.call('GET', `/logs/${promo}`)).body.actions).toEqual([expect.objectContaining({ type: 'auto_reply', status: 'skipped', last_error: 'opted_out' })]);
   });
 });
@@ -211,7 +202,7 @@ describe('expiry message', () => {
       expect(res.body.outcome).toBe('expired');
       const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
       expect(state.actions).toEqual({ expiry_message: 'succeeded' });
-      const reqs = sms.to('/expiry');
+      const reqs = s.hooks.to('/expiry');
       expect(reqs.map((r) => JSON.parse(r.body).body)).toEqual([`Sorry ${CUSTOMER}, DIWALI has ended.`]);
       expect(JSON.parse(reqs[0]!.body).sender).toBe('BRAND');
       expect(hooks.requests).toHaveLength(0);
@@ -232,7 +223,7 @@ describe('forward', () => {
     const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
     expect(state.actions).toEqual({ forward_sms: 'succeeded', forward_email: 'succeeded' });
 
-    const [req] = sms.to('/forward');
+    const [req] = s.hooks.to('/forward');
     expect(JSON.parse(req!.body)).toMatchObject({ sender: 'FWD', to: '+919800000001', body: `SMS from ${CUSTOMER} to ${a.number}: callme after 5pm` });
     const mails = (await mail.waitFor(before + 1)).slice(before);
     expect(mails).toHaveLength(1);
@@ -245,7 +236,7 @@ describe('forward', () => {
   });
 
   it('keeps the email in the outbox when no SMTP server is configured', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
     await a.config({ keyword: 'MAILME', forward: { email: { to: 'sales@example.com' } } });
     const id = randomId();
@@ -258,7 +249,7 @@ describe('forward', () => {
 
 describe('subscribe and unsubscribe', () => {
   it('opts out of the configured senders, then of all, then back in, as the send API shows', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account({ senders: ['ALPHA', 'BETA'] });
     await a.config({ keyword: 'STOP ALPHA', unsubscribe: { scope: 'configured', senders: ['ALPHA'] } });
     await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' } });
@@ -310,7 +301,7 @@ describe('subscribe and unsubscribe', () => {
   });
 
   it('treats national-format numbers from the carrier as the E.164 numbers they are', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account({ senders: ['BRAND'] });
     await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' } });
     // The carrier writes both numbers with their 10 national digits only.
@@ -341,13 +332,13 @@ describe('subscribe and unsubscribe', () => {
     });
     expect(states[0].actions).toEqual({ auto_reply: 'succeeded', unsubscribe: 'succeeded' });
     expect(states[1].actions).toEqual({ auto_reply: 'skipped' });
-    expect(sms.to('/stop-confirm').map((r) => JSON.parse(r.body).body)).toEqual(['You will get no more messages.']);
+    expect(s.hooks.to('/stop-confirm').map((r) => JSON.parse(r.body).body)).toEqual(['You will get no more messages.']);
   });
 });
 
 describe('send API and outbox', () => {
   it('refuses India sends without route and template id, and unknown senders', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account({ country: 'IN', senders: ['KLRHXA'] });
     const noRoute = await a.call('POST', '/messages', { to: CUSTOMER, sender: 'KLRHXA', body: 'x', template_id: '1107161234567890123' });
     expect(noRoute.status).toBe(400);
@@ -363,7 +354,7 @@ describe('send API and outbox', () => {
   });
 
   it('refuses India receive configurations without route and template id', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account({ country: 'IN', senders: ['KLRHXA'] });
     const reply = await a.call('POST', '/receive-configs', { number: a.number, keyword: 'HI', auto_reply: { sender: 'KLRHXA', message: 'hi', template_id: '1' } });
     expect(reply.status).toBe(400);
@@ -375,7 +366,7 @@ describe('send API and outbox', () => {
 
   it('sends once when two requests with one Idempotency-Key overlap', async () => {
     const ctx = httpSmsContext('/api-race');
-    sms.script('/api-race', [{ status: 200, body: '{}', delayMs: 400 }]);
+    s.hooks.script('/api-race', [{ status: 200, body: '{}', delayMs: 400 }]);
     const a = await ctx.account({ senders: ['BRAND'] });
     const body = { to: CUSTOMER, sender: 'BRAND', body: 'race' };
     const headers = { 'api-key': a.apiKey, 'idempotency-key': 'retry-on-timeout' };
@@ -386,10 +377,10 @@ describe('send API and outbox', () => {
     expect(first.status).toBe(201);
     expect(second.status).toBe(409);
     expect(second.body.error.code).toBe('in_progress');
-    expect(sms.to('/api-race')).toHaveLength(1);
+    expect(s.hooks.to('/api-race')).toHaveLength(1);
     const again = await ctx.request('POST', `/v1/${a.sid}/messages`, body, headers);
     expect(again.status).toBe(200);
-    expect(sms.to('/api-race')).toHaveLength(1);
+    expect(s.hooks.to('/api-race')).toHaveLength(1);
   });
 
   it('gives an India expiry message its own sender, route and DLT template', async () => {
@@ -416,7 +407,7 @@ describe('send API and outbox', () => {
     const id = randomId();
     await a.send('gone', { id });
     await ctx.withWorker(() => ctx.result(`mo-${id}`));
-    const [req] = sms.to('/expiry-in');
+    const [req] = s.hooks.to('/expiry-in');
     expect(JSON.parse(req!.body)).toMatchObject({ sender: 'KLREXP', body: 'Offer over', route: 'TXN', template_id: '1107000000000000001' });
   });
 
@@ -430,21 +421,21 @@ describe('send API and outbox', () => {
     expect(first.status).toBe(201);
     expect(second.status).toBe(200);
     expect(second.body.id).toBe(first.body.id);
-    expect(sms.to('/api-idem')).toHaveLength(1);
+    expect(s.hooks.to('/api-idem')).toHaveLength(1);
   });
 });
 
 describe('retries', () => {
   it('retries an SMS the provider could not take, and sends it once it can, under one outbox row', async () => {
     const ctx = httpSmsContext('/flaky-sms');
-    sms.script('/flaky-sms', [{ status: 503, body: 'busy' }, { status: 200, body: '{"message_id":"prov-1"}' }]);
+    s.hooks.script('/flaky-sms', [{ status: 503, body: 'busy' }, { status: 200, body: '{"message_id":"prov-1"}' }]);
     const a = await ctx.account({ senders: ['BRAND'] });
     await a.config({ keyword: 'RETRY', auto_reply: { sender: 'BRAND', message: 'made it' } });
     const id = randomId();
     await a.send('retry', { id });
     const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
     expect(state.actions.auto_reply).toBe('succeeded');
-    const reqs = sms.to('/flaky-sms');
+    const reqs = s.hooks.to('/flaky-sms');
     expect(reqs).toHaveLength(2);
     expect(new Set(reqs.map((r) => JSON.parse(r.body).id))).toEqual(new Set([`mo-${id}-auto_reply`]));
     const outbox = await a.call('GET', `/messages?log_id=${id}`);
@@ -460,7 +451,7 @@ describe('retries', () => {
     const id = randomId();
     await a.send('twice', { id });
     await ctx.withWorker(() => ctx.result(`mo-${id}`));
-    expect(sms.to('/crash-sms')).toHaveLength(1);
+    expect(s.hooks.to('/crash-sms')).toHaveLength(1);
 
     // A worker that dies after the provider took the SMS but before Temporal heard of it runs
     // the same activity again with the same input: the outbox row makes it a no-op.
@@ -468,18 +459,18 @@ describe('retries', () => {
     const { createActivities } = await import('../../src/activities/index.js');
     const { createSmsProvider } = await import('../../src/outbound/sms-providers.js');
     const { createMailer } = await import('../../src/outbound/mailer.js');
-    const acts = createActivities({ sql: h.sql, config: ctx.config, sms: createSmsProvider(ctx.config), mailer: createMailer(ctx.config) });
+    const acts = createActivities({ sql: s.h.sql, config: ctx.config, sms: createSmsProvider(ctx.config), mailer: createMailer(ctx.config) });
     const plan = (await new MockActivityEnvironment().run(acts.prepareRun, id)) as Awaited<ReturnType<typeof acts.prepareRun>>;
     const again = (await new MockActivityEnvironment({ attempt: 2 }).run(acts.sendSmsAction, plan!.autoReply!)) as Awaited<ReturnType<typeof acts.sendSmsAction>>;
     expect(again.status).toBe('succeeded');
-    expect(sms.to('/crash-sms')).toHaveLength(1);
+    expect(s.hooks.to('/crash-sms')).toHaveLength(1);
   });
 });
 
 describe('delivery reports', () => {
   it('records a deliveryReport signal on the outbox row and the log', async () => {
     const ctx = httpSmsContext('/dlr', { DELIVERY_REPORT_WAIT_SECONDS: '60' });
-    sms.script('/dlr', [{ status: 200, body: '{"message_id":"prov-dlr-1"}' }]);
+    s.hooks.script('/dlr', [{ status: 200, body: '{"message_id":"prov-dlr-1"}' }]);
     const a = await ctx.account({ senders: ['BRAND'] });
     await a.config({ keyword: 'DLR', auto_reply: { sender: 'BRAND', message: 'track me' } });
     const id = randomId();

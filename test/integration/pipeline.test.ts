@@ -1,36 +1,21 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness, randomId } from '../helpers/harness.js';
-import { Receiver } from '../helpers/http.js';
-import { startTemporal } from '../helpers/temporal.js';
+import { describe, expect, it } from 'vitest';
+import { randomId } from '../helpers/harness.js';
+import { temporalSuite } from '../helpers/suite.js';
 
-let env: TestWorkflowEnvironment;
-let h: Harness;
-let hooks: Receiver;
-
-beforeAll(async () => {
-  env = await startTemporal();
-  h = await Harness.create(env);
-  hooks = await new Receiver().start();
-});
-afterAll(async () => {
-  await hooks?.close();
-  await h?.close();
-  await env?.teardown();
-});
+const s = temporalSuite();
 
 describe('an MO message travels to the webhook through a Temporal run', () => {
   it('POSTs the SPEC §4 default body, with a stable delivery id', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account({ timezone: 'Asia/Kolkata' });
-    const cfg = await a.config({ keyword: 'join', template: 'JOIN <name> <city>', trigger: { url: hooks.url('/default-body') } });
+    const cfg = await a.config({ keyword: 'join', template: 'JOIN <name> <city>', trigger: { url: s.hooks.url('/default-body') } });
     const id = randomId();
     const res = await a.send('Join  Priya New Delhi', { id, operator: 'JIO', circle: 'JIO DELHI', received_at: '2026-04-17T13:05:20Z' });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ id, outcome: 'keyword', config_id: cfg.id, workflow_id: `mo-${id}` });
 
     await ctx.withWorker(() => ctx.result(`mo-${id}`));
-    const [req] = await hooks.waitFor('/default-body');
+    const [req] = await s.hooks.waitFor('/default-body');
     expect(req!.method).toBe('POST');
     expect(req!.headers['content-type']).toBe('application/json');
     expect(req!.headers['webhook-id']).toBe(`mo-${id}-trigger`);
@@ -63,43 +48,43 @@ describe('an MO message travels to the webhook through a Temporal run', () => {
   });
 
   it('renders a custom POST body template with JSON-escaped values and template parts', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
     await a.config({
       keyword: 'JOIN',
       template: 'JOIN <name> <city>',
-      trigger: { url: hooks.url('/custom-body'), method: 'POST', body: '{"who":"<name>","where":"<city>","text":"<message>","second":"<parts[2]>"}' },
+      trigger: { url: s.hooks.url('/custom-body'), method: 'POST', body: '{"who":"<name>","where":"<city>","text":"<message>","second":"<parts[2]>"}' },
     });
     const id = randomId();
     await a.send('join "Pri\\ya" Pune', { id });
     await ctx.withWorker(() => ctx.result(`mo-${id}`));
-    const [req] = await hooks.waitFor('/custom-body');
+    const [req] = await s.hooks.waitFor('/custom-body');
     expect(JSON.parse(req!.body)).toEqual({ who: '"Pri\\ya"', where: 'Pune', text: 'join "Pri\\ya" Pune', second: '"Pri\\ya"' });
   });
 
   it('form-encodes the values of a form body, so a message cannot add fields', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
     await a.config({
       keyword: 'FORM',
-      trigger: { url: hooks.url('/form-body'), body: 'from=<source>&text=<message>&admin=0', content_type: 'application/x-www-form-urlencoded' },
+      trigger: { url: s.hooks.url('/form-body'), body: 'from=<source>&text=<message>&admin=0', content_type: 'application/x-www-form-urlencoded' },
     });
     const id = randomId();
     await a.send('form hi&admin=1 +50%', { id });
     await ctx.withWorker(() => ctx.result(`mo-${id}`));
-    const [req] = await hooks.waitFor('/form-body');
+    const [req] = await s.hooks.waitFor('/form-body');
     expect(req!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect([...new URLSearchParams(req!.body)]).toEqual([['from', '+919812345678'], ['text', 'form hi&admin=1 +50%'], ['admin', '0']]);
   });
 
   it('calls a GET URL with the values URL-encoded', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
-    await a.config({ keyword: 'OFFER', trigger: { url: `${hooks.url('/get')}?from=<source>&text=<message>&kw=<keyword>&p2=<parts[2]>&unknown=<sender>`, method: 'GET' } });
+    await a.config({ keyword: 'OFFER', trigger: { url: `${s.hooks.url('/get')}?from=<source>&text=<message>&kw=<keyword>&p2=<parts[2]>&unknown=<sender>`, method: 'GET' } });
     const id = randomId();
     await a.send('offer 50% & more', { id });
     await ctx.withWorker(() => ctx.result(`mo-${id}`));
-    const [req] = await hooks.waitFor('/get');
+    const [req] = await s.hooks.waitFor('/get');
     expect(req!.method).toBe('GET');
     expect(req!.body).toBe('');
     expect(req!.url).toContain('from=%2B919812345678');
@@ -111,11 +96,11 @@ describe('an MO message travels to the webhook through a Temporal run', () => {
   });
 
   it('matches case-insensitively, prefers the longest keyword, and falls back to the default', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
-    const get = await a.config({ keyword: 'GET', trigger: { url: hooks.url('/get-short') } });
-    const getOffer = await a.config({ keyword: 'get   offer', trigger: { url: hooks.url('/get-long') } });
-    const dflt = await a.config({ default: true, trigger: { url: hooks.url('/fallback') } });
+    const get = await a.config({ keyword: 'GET', trigger: { url: s.hooks.url('/get-short') } });
+    const getOffer = await a.config({ keyword: 'get   offer', trigger: { url: s.hooks.url('/get-long') } });
+    const dflt = await a.config({ default: true, trigger: { url: s.hooks.url('/fallback') } });
 
     const long = await a.send('Get Offer now');
     const short = await a.send('get me one');
@@ -132,47 +117,47 @@ describe('an MO message travels to the webhook through a Temporal run', () => {
     // One customer's four messages were started one after another, in the order they came.
     const starts = await Promise.all([long, short, other, prefixOnly].map(async (r) => (await ctx.client.workflow.getHandle(r.body.workflow_id).describe()).startTime.getTime()));
     expect(starts).toEqual([...starts].sort((x, y) => x - y));
-    expect(hooks.to('/get-long')).toHaveLength(1);
-    expect(hooks.to('/get-short')).toHaveLength(1);
-    expect(hooks.to('/fallback')).toHaveLength(2);
+    expect(s.hooks.to('/get-long')).toHaveLength(1);
+    expect(s.hooks.to('/get-short')).toHaveLength(1);
+    expect(s.hooks.to('/fallback')).toHaveLength(2);
   });
 
   it('runs nothing for an expired keyword, and does not apply the default', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
-    const expired = await a.config({ keyword: 'OLD', expires_at: '2020-01-01 00:00:00', trigger: { url: hooks.url('/expired') } });
+    const expired = await a.config({ keyword: 'OLD', expires_at: '2020-01-01 00:00:00', trigger: { url: s.hooks.url('/expired') } });
     expect(expired.active).toBe(false);
-    await a.config({ default: true, trigger: { url: hooks.url('/expired-default') } });
+    await a.config({ default: true, trigger: { url: s.hooks.url('/expired-default') } });
     const id = randomId();
     const res = await a.send('old offer', { id });
     expect(res.body).toMatchObject({ outcome: 'expired', config_id: expired.id });
     const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
     expect(state.outcome).toBe('expired');
     expect(state.actions).toEqual({});
-    expect(hooks.to('/expired')).toHaveLength(0);
-    expect(hooks.to('/expired-default')).toHaveLength(0);
+    expect(s.hooks.to('/expired')).toHaveLength(0);
+    expect(s.hooks.to('/expired-default')).toHaveLength(0);
   });
 
   it('re-checks expiry when the run starts: a keyword expired since ingest runs nothing', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
-    const cfg = await a.config({ keyword: 'LATE', trigger: { url: hooks.url('/late') } });
+    const cfg = await a.config({ keyword: 'LATE', trigger: { url: s.hooks.url('/late') } });
     const id = randomId();
     const res = await a.send('late', { id, received_at: '2026-06-01T10:00:00Z' });
     expect(res.body.outcome).toBe('keyword');
     // The run has not started (no worker yet); the offer's end is moved before the message came.
-    const put = await a.call('PUT', `/receive-configs/${cfg.id}`, { number: a.number, keyword: 'LATE', expires_at: '2026-06-01 09:00:00', trigger: { url: hooks.url('/late') } });
+    const put = await a.call('PUT', `/receive-configs/${cfg.id}`, { number: a.number, keyword: 'LATE', expires_at: '2026-06-01 09:00:00', trigger: { url: s.hooks.url('/late') } });
     expect(put.status).toBe(200);
     const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
     expect(state.outcome).toBe('expired');
-    expect(hooks.to('/late')).toHaveLength(0);
+    expect(s.hooks.to('/late')).toHaveLength(0);
     expect((await a.call('GET', `/logs/${id}`)).body.outcome).toBe('expired');
   });
 
   it('runs a repeated carrier id once and answers the repeat with the first result', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
-    await a.config({ keyword: 'ONCE', trigger: { url: hooks.url('/once') } });
+    await a.config({ keyword: 'ONCE', trigger: { url: s.hooks.url('/once') } });
     const id = randomId();
     const first = await a.send('once', { id });
     const again = await a.send('ONCE but different text', { id });
@@ -184,36 +169,36 @@ describe('an MO message travels to the webhook through a Temporal run', () => {
       expect(third.body).toEqual(first.body);
       await new Promise((r) => setTimeout(r, 1500));
     });
-    expect(hooks.to('/once')).toHaveLength(1);
-    const [row] = await h.sql`SELECT count(*)::int AS count FROM inbound_messages WHERE id = ${id}`;
+    expect(s.hooks.to('/once')).toHaveLength(1);
+    const [row] = await s.h.sql`SELECT count(*)::int AS count FROM inbound_messages WHERE id = ${id}`;
     expect(row!.count).toBe(1);
   });
 
   it('delivers to a 500, 500, 200 endpoint on the third attempt, recording each attempt', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
-    hooks.script('/flaky', [{ status: 500, body: 'boom 1' }, { status: 500, body: 'boom 2' }, { status: 200, body: 'fine' }]);
-    await a.config({ keyword: 'FLAKY', trigger: { url: hooks.url('/flaky') } });
+    s.hooks.script('/flaky', [{ status: 500, body: 'boom 1' }, { status: 500, body: 'boom 2' }, { status: 200, body: 'fine' }]);
+    await a.config({ keyword: 'FLAKY', trigger: { url: s.hooks.url('/flaky') } });
     const id = randomId();
     await a.send('flaky', { id });
     const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
     expect(state.actions.trigger).toBe('succeeded');
-    const reqs = hooks.to('/flaky');
+    const reqs = s.hooks.to('/flaky');
     expect(reqs).toHaveLength(3);
     expect(new Set(reqs.map((r) => r.headers['webhook-id']))).toEqual(new Set([`mo-${id}-trigger`]));
     expect(reqs[2]!.at - reqs[1]!.at).toBeGreaterThan(reqs[1]!.at - reqs[0]!.at); // backoff grows
 
     const log = await a.call('GET', `/logs/${id}`);
     expect(log.body.actions).toEqual([expect.objectContaining({ type: 'trigger', status: 'succeeded', attempts: 3, last_error: null })]);
-    const attempts = await h.sql`SELECT attempt, status_code, response_head FROM delivery_attempts WHERE delivery_id = ${`mo-${id}-trigger`} ORDER BY created_at`;
+    const attempts = await s.h.sql`SELECT attempt, status_code, response_head FROM delivery_attempts WHERE delivery_id = ${`mo-${id}-trigger`} ORDER BY created_at`;
     expect(attempts.map((r) => [r.attempt, r.status_code, r.response_head])).toEqual([[1, 500, 'boom 1'], [2, 500, 'boom 2'], [3, 200, 'fine']]);
   });
 
   it('does not retry a 400 and records the failure', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
-    hooks.script('/bad', [{ status: 400, body: 'no thanks' }]);
-    await a.config({ keyword: 'BAD', trigger: { url: hooks.url('/bad') } });
+    s.hooks.script('/bad', [{ status: 400, body: 'no thanks' }]);
+    await a.config({ keyword: 'BAD', trigger: { url: s.hooks.url('/bad') } });
     const id = randomId();
     await a.send('bad', { id });
     const state = await ctx.withWorker(async () => {
@@ -222,15 +207,15 @@ describe('an MO message travels to the webhook through a Temporal run', () => {
       return s;
     });
     expect(state.actions.trigger).toBe('failed');
-    expect(hooks.to('/bad')).toHaveLength(1);
+    expect(s.hooks.to('/bad')).toHaveLength(1);
     const log = await a.call('GET', `/logs/${id}`);
     expect(log.body.actions).toEqual([expect.objectContaining({ type: 'trigger', status: 'failed', attempts: 1, last_error: 'HTTP 400' })]);
   });
 
   it('stores unknown numbers and unmatched messages without starting a run', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
-    await a.config({ keyword: 'ONLY', trigger: { url: hooks.url('/only') } });
+    await a.config({ keyword: 'ONLY', trigger: { url: s.hooks.url('/only') } });
     const unknown = await ctx.ingest({ source: '+919812345678', recipient: '+15550001111', message: 'hi' });
     expect(unknown.status).toBe(202);
     expect(unknown.body).toMatchObject({ outcome: 'unknown_number', config_id: null, workflow_id: null });

@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
@@ -12,17 +11,9 @@ import { startTemporalDevServer, type DevServer } from '../../src/runtime/tempor
 import { createWorker } from '../../src/worker/worker.js';
 import { stateQuery } from '../../src/workflows/definitions.js';
 import { Harness, randomId } from '../helpers/harness.js';
+import { freePort } from '../helpers/net.js';
 import { Receiver } from '../helpers/http.js';
 import { temporalCliPath, workflowBundle } from '../helpers/temporal.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 let dataDir: string;
 let h: Harness;

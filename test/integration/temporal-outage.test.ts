@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dispatchPending } from '../../src/ingest/dispatcher.js';
@@ -8,17 +7,9 @@ import { logProvider } from '../../src/outbound/sms-providers.js';
 import { waitForTemporal } from '../../src/runtime/temporal-dev.js';
 import { createWorker } from '../../src/worker/worker.js';
 import { Harness, randomId } from '../helpers/harness.js';
+import { freePort } from '../helpers/net.js';
 import { Receiver } from '../helpers/http.js';
 import { temporalCliPath, workflowBundle } from '../helpers/temporal.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 let h: Harness;
 let hooks: Receiver;

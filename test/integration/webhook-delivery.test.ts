@@ -1,27 +1,12 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateSigningSecret } from '../../src/domain/signing.js';
-import { Harness, randomId, type Account } from '../helpers/harness.js';
-import { Receiver } from '../helpers/http.js';
-import { startTemporal } from '../helpers/temporal.js';
+import { randomId, type Account } from '../helpers/harness.js';
+import { temporalSuite } from '../helpers/suite.js';
 
 // The receiver code docs/webhooks.md tells businesses to copy.
 const receiver = await import(new URL('../../docs/examples/webhook-receiver.mjs', import.meta.url).href);
 
-let env: TestWorkflowEnvironment;
-let h: Harness;
-let hooks: Receiver;
-
-beforeAll(async () => {
-  env = await startTemporal();
-  h = await Harness.create(env);
-  hooks = await new Receiver().start();
-});
-afterAll(async () => {
-  await hooks?.close();
-  await h?.close();
-  await env?.teardown();
-});
+const s = temporalSuite();
 
 async function profile(a: Account, body: Record<string, unknown>) {
   const res = await a.call('POST', '/callback/profiles', { title: `P ${randomId('p')}`, http_method: 'POST', ...body });
@@ -31,10 +16,10 @@ async function profile(a: Account, body: Record<string, unknown>) {
 
 describe('webhook deliveries through callback profiles', () => {
   it('sends basic auth, the extra headers, and a Standard Webhooks signature that verifies only with the secret', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
     const p = await profile(a, {
-      url: hooks.url('/basic'),
+      url: s.hooks.url('/basic'),
       headers: { 'X-Tenant': 'acme' },
       auth: { type: 'basic', username: 'hook-user', password: 'p@ss:word' },
     });
@@ -44,7 +29,7 @@ describe('webhook deliveries through callback profiles', () => {
     const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
     expect(state.actions.trigger).toBe('succeeded');
 
-    const [req] = await hooks.waitFor('/basic');
+    const [req] = await s.hooks.waitFor('/basic');
     expect(req!.headers.authorization).toBe(`Basic ${Buffer.from('hook-user:p@ss:word').toString('base64')}`);
     expect(req!.headers['x-tenant']).toBe('acme');
     expect(req!.headers['webhook-id']).toBe(`mo-${id}-trigger`);
@@ -63,18 +48,18 @@ describe('webhook deliveries through callback profiles', () => {
   });
 
   it('fetches an advanced-auth token once, reuses it, and fetches a new one after a 401', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
     const tokenPath = `/token-${randomId()}`;
     const hookPath = `/adv-${randomId()}`;
-    hooks.script(tokenPath, [
+    s.hooks.script(tokenPath, [
       { status: 200, body: JSON.stringify({ token_type: 'Bearer', expires_in: '3599', access_token: 'tok-1' }), headers: { 'content-type': 'application/json' } },
       { status: 200, body: JSON.stringify({ token_type: 'Bearer', expires_in: 3599, access_token: 'tok-2' }), headers: { 'content-type': 'application/json' } },
     ]);
-    hooks.script(hookPath, [{ status: 200 }, { status: 200 }, { status: 401, body: 'token expired' }, { status: 200 }]);
+    s.hooks.script(hookPath, [{ status: 200 }, { status: 200 }, { status: 401, body: 'token expired' }, { status: 200 }]);
     const p = await profile(a, {
-      url: hooks.url(hookPath),
-      auth: { type: 'advanced', url: hooks.url(tokenPath), client_id: 'client-1', client_secret: 'cl!ent secret' },
+      url: s.hooks.url(hookPath),
+      auth: { type: 'advanced', url: s.hooks.url(tokenPath), client_id: 'client-1', client_secret: 'cl!ent secret' },
     });
     await a.config({ keyword: 'ADV', trigger: { callback_profile_id: p.id } });
 
@@ -86,18 +71,18 @@ describe('webhook deliveries through callback profiles', () => {
       }
     });
 
-    const tokenRequests = hooks.to(tokenPath);
+    const tokenRequests = s.hooks.to(tokenPath);
     expect(tokenRequests).toHaveLength(2);
     expect(tokenRequests[0]!.method).toBe('POST');
     expect(tokenRequests[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(Object.fromEntries(new URLSearchParams(tokenRequests[0]!.body))).toEqual({ grant_type: 'client_credentials', client_id: 'client-1', client_secret: 'cl!ent secret' });
-    expect(hooks.to(hookPath).map((r) => [r.headers['webhook-id'], r.headers.authorization])).toEqual([
+    expect(s.hooks.to(hookPath).map((r) => [r.headers['webhook-id'], r.headers.authorization])).toEqual([
       [`mo-${ids[0]}-trigger`, 'Bearer tok-1'],
       [`mo-${ids[1]}-trigger`, 'Bearer tok-1'],
       [`mo-${ids[2]}-trigger`, 'Bearer tok-1'],
       [`mo-${ids[2]}-trigger`, 'Bearer tok-2'],
     ]);
-    const attempts = await h.sql`SELECT attempt, status_code, error, response_head FROM delivery_attempts WHERE delivery_id = ${`mo-${ids[2]}-trigger`} ORDER BY attempt`;
+    const attempts = await s.h.sql`SELECT attempt, status_code, error, response_head FROM delivery_attempts WHERE delivery_id = ${`mo-${ids[2]}-trigger`} ORDER BY attempt`;
     expect(attempts.map((r) => [r.attempt, r.status_code, r.error, r.response_head])).toEqual([
       [1, 401, 'HTTP 401: token refused, fetching a new one', 'token expired'],
       [2, 200, null, ''],
@@ -105,16 +90,16 @@ describe('webhook deliveries through callback profiles', () => {
   });
 
   it('encrypts every field of the default body (AES-256-GCM) so the documented receiver code decrypts it back', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
     const enc = { algorithm: 'AES-256-GCM', key: 'k'.repeat(16) + '0123456789ABCDEF', iv: 'nonce-12byte' };
-    const p = await profile(a, { url: hooks.url('/enc-gcm'), enc });
+    const p = await profile(a, { url: s.hooks.url('/enc-gcm'), enc });
     const cfg = await a.config({ keyword: 'SECRET', template: 'SECRET <name>', trigger: { callback_profile_id: p.id } });
     const id = randomId();
     await a.send('secret Priya "quoted" नमस्ते', { id, operator: 'JIO', received_at: '2026-04-17T13:05:20Z' });
     await ctx.withWorker(() => ctx.result(`mo-${id}`));
 
-    const [req] = await hooks.waitFor('/enc-gcm');
+    const [req] = await s.hooks.waitFor('/enc-gcm');
     expect(receiver.verifyWebhook(p.signing_secret, req!.headers, req!.body)).toBe(true);
     const sent = JSON.parse(req!.body);
     expect(sent.message).not.toContain('Priya');
@@ -127,16 +112,16 @@ describe('webhook deliveries through callback profiles', () => {
   });
 
   it('encrypts only the chosen fields (AES-128-CFB) in a GET URL, and signs the path and query', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
     const enc = { algorithm: 'AES-128-CFB', key: 'sixteen byte key', iv: 'sixteen bytes iv', fields: ['message', 'source'] };
-    const p = await profile(a, { http_method: 'GET', url: `${hooks.url('/enc-get')}?from=<source>&text=<message>&kw=<keyword>`, enc });
+    const p = await profile(a, { http_method: 'GET', url: `${s.hooks.url('/enc-get')}?from=<source>&text=<message>&kw=<keyword>`, enc });
     await a.config({ keyword: 'GETENC', trigger: { callback_profile_id: p.id } });
     const id = randomId();
     await a.send('getenc 50% & more', { id });
     await ctx.withWorker(() => ctx.result(`mo-${id}`));
 
-    const [req] = await hooks.waitFor('/enc-get');
+    const [req] = await s.hooks.waitFor('/enc-get');
     expect(req!.method).toBe('GET');
     expect(req!.query.get('kw')).toBe('GETENC');
     expect(receiver.decryptField(enc.algorithm, enc.key, enc.iv, req!.query.get('text'))).toBe('getenc 50% & more');
@@ -146,18 +131,18 @@ describe('webhook deliveries through callback profiles', () => {
   });
 
   it('retries 5xx and timeouts with backoff, recording status, latency, error and the first bytes of each answer', async () => {
-    const ctx = h.context({ WEBHOOK_TIMEOUT_SECONDS: '1' });
+    const ctx = s.h.context({ WEBHOOK_TIMEOUT_SECONDS: '1' });
     const a = await ctx.account();
     const path = `/flaky-${randomId()}`;
-    hooks.script(path, [{ status: 503, body: 'busy '.repeat(200) }, { status: 200, body: 'too late', delayMs: 2500 }, { status: 201, body: 'fine' }]);
-    const p = await profile(a, { url: hooks.url(path) });
+    s.hooks.script(path, [{ status: 503, body: 'busy '.repeat(200) }, { status: 200, body: 'too late', delayMs: 2500 }, { status: 201, body: 'fine' }]);
+    const p = await profile(a, { url: s.hooks.url(path) });
     await a.config({ keyword: 'FLAKY', trigger: { callback_profile_id: p.id } });
     const id = randomId();
     await a.send('flaky', { id });
     const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
     expect(state.actions.trigger).toBe('succeeded');
 
-    const reqs = hooks.to(path);
+    const reqs = s.hooks.to(path);
     expect(reqs).toHaveLength(3);
     expect(new Set(reqs.map((r) => r.headers['webhook-id']))).toEqual(new Set([`mo-${id}-trigger`]));
     // each attempt is signed afresh (a receiver refuses old timestamps)
@@ -176,29 +161,29 @@ describe('webhook deliveries through callback profiles', () => {
   });
 
   it('waits as long as a 429 asks with Retry-After before the next attempt', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
     const path = `/busy-${randomId()}`;
-    hooks.script(path, [{ status: 429, body: 'slow down', headers: { 'retry-after': '3' } }, { status: 200 }]);
-    const p = await profile(a, { url: hooks.url(path) });
+    s.hooks.script(path, [{ status: 429, body: 'slow down', headers: { 'retry-after': '3' } }, { status: 200 }]);
+    const p = await profile(a, { url: s.hooks.url(path) });
     await a.config({ keyword: 'BUSY', trigger: { callback_profile_id: p.id } });
     const id = randomId();
     await a.send('busy', { id });
     await ctx.withWorker(() => ctx.result(`mo-${id}`));
-    const [first, second] = hooks.to(path);
+    const [first, second] = s.hooks.to(path);
     // the policy alone would retry after WEBHOOK_INITIAL_INTERVAL_SECONDS (1 s here)
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(2900);
     expect((await a.call('GET', `/deliveries/mo-${id}-trigger`)).body).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
 
   it("signs inline trigger URLs with the account's secret", async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
-    await a.config({ keyword: 'INLINE', trigger: { url: hooks.url('/inline-signed') } });
+    await a.config({ keyword: 'INLINE', trigger: { url: s.hooks.url('/inline-signed') } });
     const id = randomId();
     await a.send('inline', { id });
     await ctx.withWorker(() => ctx.result(`mo-${id}`));
-    const [req] = await hooks.waitFor('/inline-signed');
+    const [req] = await s.hooks.waitFor('/inline-signed');
     const { signing_secret } = (await a.call('GET', '/callback/signing-secret')).body;
     expect(receiver.verifyWebhook(signing_secret, req!.headers, req!.body)).toBe(true);
     const other = await ctx.account();
@@ -213,13 +198,13 @@ describe('private networks refused at connect time (WEBHOOK_ALLOW_PRIVATE_NETWOR
    * changed since), delivered by a worker that refuses them: the connect-time check must hold.
    */
   function contexts() {
-    const saving = h.context();
-    const refusing = h.context({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false', TEMPORAL_TASK_QUEUE: saving.config.temporal.taskQueue });
+    const saving = s.h.context();
+    const refusing = s.h.context({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false', TEMPORAL_TASK_QUEUE: saving.config.temporal.taskQueue });
     return { saving, refusing };
   }
 
   async function attempts(deliveryId: string) {
-    return h.sql<{ attempt: number; status_code: number | null; error: string; response_head: string | null }[]>`
+    return s.h.sql<{ attempt: number; status_code: number | null; error: string; response_head: string | null }[]>`
       SELECT attempt, status_code, error, response_head FROM delivery_attempts WHERE delivery_id = ${deliveryId} ORDER BY attempt`;
   }
 
@@ -227,12 +212,12 @@ describe('private networks refused at connect time (WEBHOOK_ALLOW_PRIVATE_NETWOR
     const { saving, refusing } = contexts();
     const a = await saving.account();
     const path = `/literal-${randomId()}`;
-    await a.config({ keyword: 'LITERAL', trigger: { url: hooks.url(path) } });
+    await a.config({ keyword: 'LITERAL', trigger: { url: s.hooks.url(path) } });
     const id = randomId();
     await a.send('literal', { id });
     const state = await refusing.withWorker(() => saving.result(`mo-${id}`));
     expect(state.actions.trigger).toBe('failed');
-    expect(hooks.to(path)).toHaveLength(0);
+    expect(s.hooks.to(path)).toHaveLength(0);
     expect(await attempts(`mo-${id}-trigger`)).toEqual([{ attempt: 1, status_code: null, error: 'refused: 127.0.0.1 is a loopback address', response_head: null }]);
     const d = await a.call('GET', `/deliveries/mo-${id}-trigger`);
     expect(d.body).toMatchObject({ status: 'failed', attempts: 1, last_error: 'refused: 127.0.0.1 is a loopback address' });
@@ -242,13 +227,13 @@ describe('private networks refused at connect time (WEBHOOK_ALLOW_PRIVATE_NETWOR
     const { saving, refusing } = contexts();
     const a = await saving.account();
     const path = `/by-name-${randomId()}`;
-    const p = await profile(a, { url: `http://localhost:${hooks.port}${path}` });
+    const p = await profile(a, { url: `http://localhost:${s.hooks.port}${path}` });
     await a.config({ keyword: 'BYNAME', trigger: { callback_profile_id: p.id } });
     const id = randomId();
     await a.send('byname please', { id });
     const state = await refusing.withWorker(() => saving.result(`mo-${id}`));
     expect(state.actions.trigger).toBe('failed');
-    expect(hooks.to(path)).toHaveLength(0);
+    expect(s.hooks.to(path)).toHaveLength(0);
     const [only, ...more] = await attempts(`mo-${id}-trigger`);
     expect(more).toEqual([]);
     expect(only!.error).toMatch(/^refused: localhost resolves to (127\.0\.0\.1|::1), a loopback address$/);
@@ -260,16 +245,16 @@ describe('private networks refused at connect time (WEBHOOK_ALLOW_PRIVATE_NETWOR
     const tokenPath = `/token-${randomId()}`;
     const hookPath = `/after-token-${randomId()}`;
     const p = await profile(a, {
-      url: hooks.url(hookPath),
-      auth: { type: 'advanced', url: `http://localhost:${hooks.port}${tokenPath}`, client_id: 'c', client_secret: 's' },
+      url: s.hooks.url(hookPath),
+      auth: { type: 'advanced', url: `http://localhost:${s.hooks.port}${tokenPath}`, client_id: 'c', client_secret: 's' },
     });
     await a.config({ keyword: 'TOKENREF', trigger: { callback_profile_id: p.id } });
     const id = randomId();
     await a.send('tokenref please', { id });
     const state = await refusing.withWorker(() => saving.result(`mo-${id}`));
     expect(state.actions.trigger).toBe('failed');
-    expect(hooks.to(tokenPath)).toHaveLength(0);
-    expect(hooks.to(hookPath)).toHaveLength(0);
+    expect(s.hooks.to(tokenPath)).toHaveLength(0);
+    expect(s.hooks.to(hookPath)).toHaveLength(0);
     const [only, ...more] = await attempts(`mo-${id}-trigger`);
     expect(more).toEqual([]);
     expect(only!.error).toMatch(/^token request refused: localhost resolves to (127\.0\.0\.1|::1), a loopback address$/);

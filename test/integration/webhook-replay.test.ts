@@ -1,23 +1,8 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness, randomId, type Account, type Ctx } from '../helpers/harness.js';
-import { Receiver } from '../helpers/http.js';
-import { startTemporal } from '../helpers/temporal.js';
+import { describe, expect, it } from 'vitest';
+import { randomId, type Account, type Ctx } from '../helpers/harness.js';
+import { temporalSuite } from '../helpers/suite.js';
 
-let env: TestWorkflowEnvironment;
-let h: Harness;
-let hooks: Receiver;
-
-beforeAll(async () => {
-  env = await startTemporal();
-  h = await Harness.create(env);
-  hooks = await new Receiver().start();
-});
-afterAll(async () => {
-  await hooks?.close();
-  await h?.close();
-  await env?.teardown();
-});
+const s = temporalSuite();
 
 async function profile(a: Account, url: string) {
   const res = await a.call('POST', '/callback/profiles', { title: `P ${randomId('p')}`, http_method: 'POST', url });
@@ -40,18 +25,18 @@ async function sendEach(ctx: Ctx, a: Account, texts: string[]): Promise<{ id: st
 
 describe('auto-disable', () => {
   it('disables a profile after N failed deliveries in a row, then skips it; re-enabled, a replay since a time delivers the rest', async () => {
-    const ctx = h.context({ WEBHOOK_DISABLE_AFTER_FAILURES: '2' });
+    const ctx = s.h.context({ WEBHOOK_DISABLE_AFTER_FAILURES: '2' });
     const a = await ctx.account();
     const path = `/dead-${randomId()}`;
-    hooks.script(path, [{ status: 400 }, { status: 200 }, { status: 400 }, { status: 400, body: 'still broken' }]);
-    const p = await profile(a, hooks.url(path));
+    s.hooks.script(path, [{ status: 400 }, { status: 200 }, { status: 400 }, { status: 400, body: 'still broken' }]);
+    const p = await profile(a, s.hooks.url(path));
     await a.config({ keyword: 'DEAD', trigger: { callback_profile_id: p.id } });
     const since = new Date(Date.now() - 1000).toISOString();
 
     const runs = await sendEach(ctx, a, ['dead 1', 'dead 2', 'dead 3', 'dead 4', 'dead 5']);
     // fail, succeed (the count starts again), fail, fail (2 in a row: disabled), then skipped
     expect(runs.map((r) => r.trigger)).toEqual(['failed', 'succeeded', 'failed', 'failed', 'skipped']);
-    expect(hooks.to(path)).toHaveLength(4);
+    expect(s.hooks.to(path)).toHaveLength(4);
     const disabled = (await a.call('GET', `/callback/profiles/${p.id}`)).body;
     expect(disabled).toMatchObject({ status: 'auto_disabled', consecutive_failures: 2, disabled_reason: '2 deliveries in a row failed (last: webhook answered 400)' });
 
@@ -71,7 +56,7 @@ describe('auto-disable', () => {
     expect(bulkRefused.body).toMatchObject({ replayed: [], has_more: false });
     expect(bulkRefused.body.not_replayed).toHaveLength(4);
 
-    hooks.script(path, [{ status: 200 }]);
+    s.hooks.script(path, [{ status: 200 }]);
     const enabled = await a.call('PATCH', `/callback/profiles/${p.id}`, { status: 'active' });
     expect(enabled.body).toMatchObject({ status: 'active', consecutive_failures: 0, disabled_reason: null });
     const bulk = await a.call('POST', '/deliveries/replay', { since });
@@ -81,20 +66,20 @@ describe('auto-disable', () => {
       for (const r of bulk.body.replayed) expect(await ctx.result(r.workflow_id)).toBe('succeeded');
     });
     expect((await a.call('GET', '/deliveries?status=succeeded')).body.data).toHaveLength(5);
-    expect(hooks.to(path).slice(4).map((r) => r.headers['webhook-id']).sort()).toEqual(bulk.body.replayed.map((r: { id: string }) => r.id).sort());
+    expect(s.hooks.to(path).slice(4).map((r) => r.headers['webhook-id']).sort()).toEqual(bulk.body.replayed.map((r: { id: string }) => r.id).sort());
     expect((await a.call('GET', `/logs/${runs[4]!.id}`)).body.actions[0]).toMatchObject({ status: 'succeeded', attempts: 1, last_error: null });
   });
 
   it('disables a profile at once when the endpoint answers 410 Gone', async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
     const path = `/gone-${randomId()}`;
-    hooks.script(path, [{ status: 410, body: 'gone for good' }]);
-    const p = await profile(a, hooks.url(path));
+    s.hooks.script(path, [{ status: 410, body: 'gone for good' }]);
+    const p = await profile(a, s.hooks.url(path));
     await a.config({ keyword: 'GONE', trigger: { callback_profile_id: p.id } });
     const runs = await sendEach(ctx, a, ['gone 1', 'gone 2']);
     expect(runs.map((r) => r.trigger)).toEqual(['failed', 'skipped']);
-    expect(hooks.to(path)).toHaveLength(1);
+    expect(s.hooks.to(path)).toHaveLength(1);
     expect((await a.call('GET', `/callback/profiles/${p.id}`)).body).toMatchObject({
       status: 'auto_disabled', disabled_reason: 'the endpoint answered 410 Gone', consecutive_failures: 1,
     });
@@ -107,11 +92,11 @@ describe('auto-disable', () => {
 describe('replay', () => {
   it('fails a delivery whose retry period ran out, and replays it with the same delivery id', async () => {
     // 0.001 hours: the 5xx retries stop after 3.6 s.
-    const ctx = h.context({ WEBHOOK_RETRY_HOURS: '0.001' });
+    const ctx = s.h.context({ WEBHOOK_RETRY_HOURS: '0.001' });
     const a = await ctx.account();
     const path = `/down-${randomId()}`;
-    hooks.script(path, [{ status: 502, body: 'bad gateway' }]);
-    const p = await profile(a, hooks.url(path));
+    s.hooks.script(path, [{ status: 502, body: 'bad gateway' }]);
+    const p = await profile(a, s.hooks.url(path));
     await a.config({ keyword: 'DOWN', trigger: { callback_profile_id: p.id } });
     const [run] = await sendEach(ctx, a, ['down']);
     expect(run!.trigger).toBe('failed');
@@ -122,14 +107,14 @@ describe('replay', () => {
     expect(failed.attempt_history.every((t: { status_code: number; round: number }) => t.status_code === 502 && t.round === 0)).toBe(true);
     expect((await a.call('GET', '/deliveries?status=failed')).body.data.map((d: { id: string }) => d.id)).toEqual([deliveryId]);
 
-    hooks.script(path, [{ status: 200, body: 'back' }]);
+    s.hooks.script(path, [{ status: 200, body: 'back' }]);
     const replay = await a.call('POST', `/deliveries/${deliveryId}/replay`);
     expect(replay).toMatchObject({ status: 202, body: { id: deliveryId, replay: 1, status: 'pending', workflow_id: `replay-${deliveryId}-1` } });
     // no worker yet: the replay is pending, and a second one is refused
     expect((await a.call('POST', `/deliveries/${deliveryId}/replay`)).body.error.code).toBe('delivery_pending');
     await ctx.withWorker(() => ctx.result(replay.body.workflow_id));
 
-    const reqs = hooks.to(path);
+    const reqs = s.hooks.to(path);
     expect(reqs.length).toBe(failed.attempts + 1);
     expect(new Set(reqs.map((r) => r.headers['webhook-id']))).toEqual(new Set([deliveryId]));
     expect(reqs.at(-1)!.body).toBe(reqs[0]!.body);
@@ -142,14 +127,14 @@ describe('replay', () => {
     const again = await a.call('POST', `/deliveries/${deliveryId}/replay`);
     expect(again.body.workflow_id).toBe(`replay-${deliveryId}-2`);
     await ctx.withWorker(() => ctx.result(again.body.workflow_id));
-    expect(hooks.to(path).at(-1)!.headers['webhook-id']).toBe(deliveryId);
+    expect(s.hooks.to(path).at(-1)!.headers['webhook-id']).toBe(deliveryId);
   });
 
   it("replays only the account's own deliveries, and checks its input", async () => {
-    const ctx = h.context();
+    const ctx = s.h.context();
     const a = await ctx.account();
     const b = await ctx.account();
-    await a.config({ keyword: 'MINE', trigger: { url: hooks.url('/mine') } });
+    await a.config({ keyword: 'MINE', trigger: { url: s.hooks.url('/mine') } });
     const [run] = await sendEach(ctx, a, ['mine']);
     const deliveryId = `mo-${run!.id}-trigger`;
     expect((await b.call('GET', `/deliveries/${deliveryId}`)).status).toBe(404);
