@@ -56,7 +56,8 @@ async function fire(base: string, recipient: string, count: number, tag: string)
         const res = await fetch(`${base}/v1/inbound`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ingest}` },
-          body: JSON.stringify({ id: `${tag}-${i}`, source: '+919812345678', recipient, message: `OFFER ${i % 50} bench` }),
+          // 500 customers: one customer's messages start one after another, as they must.
+          body: JSON.stringify({ id: `${tag}-${i}`, source: `+9198${String(i % 500).padStart(8, '0')}`, recipient, message: `OFFER ${i % 50} bench` }),
         });
         await res.arrayBuffer();
         latencies.push(performance.now() - s);

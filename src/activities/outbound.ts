@@ -68,7 +68,9 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
 
     async applySubscriptionAction(a: SubscriptionAction): Promise<ActionResult> {
       const writes = await applySubscription(sql, {
-        sid: a.sid, msisdn: a.msisdn, viaNumber: a.viaNumber, logId: a.logId, change: a.change, at: new Date(a.receivedAt),
+        sid: a.sid, msisdn: a.msisdn, viaNumber: a.viaNumber, logId: a.logId, change: a.change,
+        // A plan without receivedAt (prepared by an older worker) counts as now.
+        at: a.receivedAt ? new Date(a.receivedAt) : new Date(),
       });
       await sql`UPDATE message_actions SET status = 'succeeded', attempts = attempts + 1,
                        detail = detail || ${sql.json({ senders: writes.map((w) => w.sender_id) })}, updated_at = now()

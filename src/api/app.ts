@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { ValidationError } from '../domain/errors.js';
 import { requireAccount, type AppEnv } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, errorResponse } from './errors.js';
@@ -18,6 +19,12 @@ export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   const document = openApiDocument();
 
+  // PostgreSQL text cannot hold U+0000; a path parameter carrying one is a 400, not a 500.
+  app.use('*', async (c, next) => {
+    const path = new URL(c.req.url).pathname;
+    if (/%00/.test(path) || path.includes('\u0000')) throw new ValidationError('path', 'must not contain NUL characters');
+    await next();
+  });
   app.get('/health', (c) => c.json({ ok: true }));
   app.get('/openapi.json', (c) => c.json(document));
   app.route('/v1/admin', adminRoutes(deps));

@@ -1,3 +1,5 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+
 export type NumberKind = 'long_code' | 'short_code';
 
 const E164 = /^\+[1-9]\d{7,14}$/;
@@ -10,7 +12,8 @@ const SHORT_CODE = /^\d{5,6}$/;
 export function normalizeNumber(raw: string): string {
   const compact = raw.trim().replace(/[\s\-().]/g, '');
   if (compact.startsWith('00')) return `+${compact.slice(2)}`;
-  if (/^\d{11,15}$/.test(compact)) return `+${compact}`;
+  // 11-15 digits with a country code; a leading 0 is a national trunk prefix, not a country.
+  if (/^[1-9]\d{10,14}$/.test(compact)) return `+${compact}`;
   return compact;
 }
 
@@ -23,16 +26,21 @@ export function isPlausibleMsisdn(number: string): boolean {
   return E164.test(number) || /^\d{3,15}$/.test(number);
 }
 
-const NATIONAL = /^\d{10}$/;
+/** The ISO country of an E.164 number ("+919876543210" → "IN"), when it is a known one. */
+export function countryOf(e164: string): string | null {
+  return E164.test(e164) ? (parsePhoneNumberFromString(e164)?.country ?? null) : null;
+}
 
 /**
- * A 10-digit national number (as many carriers send MSISDNs) in E.164, with the country code
- * of a long code from the same country: ("9812345678", "+919876543210") → "+919812345678".
- * Null when either is not of that form.
+ * A customer's number in E.164, reading a national form ("9812345678", "09812345678") as a
+ * number of `country`. Null when it cannot be read as a possible number there: it is then
+ * kept as the carrier wrote it.
  */
-export function withCountryCodeOf(national: string, longCode: string): string | null {
-  if (!NATIONAL.test(national) || !E164.test(longCode) || longCode.length < 12) return null;
-  return `${longCode.slice(0, longCode.length - 10)}${national}`;
+export function customerE164(number: string, country: string | null): string | null {
+  if (E164.test(number)) return number;
+  if (!country || !/^\d{4,15}$/.test(number)) return null;
+  const parsed = parsePhoneNumberFromString(number, country as CountryCode);
+  return parsed?.isPossible() ? parsed.number : null;
 }
 
 export function isE164(number: string): boolean {

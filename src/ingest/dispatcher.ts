@@ -6,16 +6,20 @@ import { ensureSearchAttributes, errorChain, isTemporalUnreachable, startInbound
 type PendingRow = { id: string; sid: string; recipient: string; keyword: string | null; outcome: string };
 
 /**
- * Starts stored messages whose run has not been confirmed, oldest first. Rows are locked with
- * SKIP LOCKED so several API processes can dispatch side by side; a failed start stops the
- * batch so that order is kept and the next tick tries again.
+ * Starts stored messages whose run has not been confirmed, oldest first. One dispatcher works
+ * at a time across every API process (a transaction-level advisory lock; the others skip the
+ * tick), so messages start in arrival order, a customer's included. A failed start of an
+ * unreachable Temporal stops the batch so that order is kept and the next tick tries again.
  */
 export async function dispatchPending(deps: { sql: Sql; temporal: Client; config: Config }, batch = 100): Promise<number> {
   let started = 0;
   await deps.sql.begin(async (tx) => {
+    const [lock] = await tx<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(7410002) AS ok`;
+    if (!lock?.ok) return;
+    // Messages Temporal refused before go last, so they cannot crowd out the rest.
     const rows = await tx<PendingRow[]>`
       SELECT id, sid, recipient, keyword, outcome FROM inbound_messages
-      WHERE dispatch_state = 'pending' ORDER BY seq LIMIT ${batch} FOR UPDATE SKIP LOCKED`;
+      WHERE dispatch_state = 'pending' ORDER BY dispatch_attempts, seq LIMIT ${batch}`;
     for (const row of rows) {
       try {
         await startWithRepair(deps, row);
@@ -56,15 +60,25 @@ export function startDispatcher(deps: { sql: Sql; temporal: Client; config: Conf
   let running: Promise<void> = Promise.resolve();
   const tick = async () => {
     try {
-      const n = await dispatchPending(deps);
+      // Batches go on while they start something, so a backlog drains within a tick.
+      let n = 0;
+      for (let round = 0, started = 1; started > 0 && round < 50 && !stopped; round++) {
+        started = await dispatchPending(deps);
+        n += started;
+      }
       if (n > 0) deps.log?.(`dispatcher started ${n} stored message(s)`);
     } catch (err) {
       deps.log?.(`dispatcher: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
+  let busy = false;
   const timer = setInterval(() => {
-    if (stopped) return;
-    running = running.then(tick);
+    // A tick still running (a long backlog) is not queued behind again.
+    if (stopped || busy) return;
+    busy = true;
+    running = tick().finally(() => {
+      busy = false;
+    });
   }, deps.config.dispatchIntervalMs);
   return {
     stop: async () => {

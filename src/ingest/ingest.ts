@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Sql } from '../db/sql.js';
 import { firstWord, matchMessage, type KeywordCandidate, type MatchResult } from '../domain/matching.js';
-import { normalizeNumber, withCountryCodeOf } from '../domain/phone.js';
+import { countryOf, customerE164, isE164, normalizeNumber } from '../domain/phone.js';
 import type { RunStarter } from './starter.js';
 import { workflowIdFor } from '../workflows/definitions.js';
 
@@ -39,12 +39,12 @@ export async function ingest(deps: IngestDeps, input: InboundInput): Promise<{ r
   if (existing) return { result: publicResult(existing), duplicate: true };
 
   const recipient = await resolveRecipient(sql, normalizeNumber(input.recipient));
-  // A national customer number takes the country code of the long code it was sent to, so the
-  // same customer is one number for opt-outs however the carrier writes it.
-  const rawSource = normalizeNumber(input.source);
-  const source = withCountryCodeOf(rawSource, recipient) ?? rawSource;
-  const receivedAt = input.received_at ? new Date(input.received_at) : new Date();
+  // A carrier's clock may run ahead; a time in the future would win every later opt-in or
+  // opt-out of this customer, so it is taken as now.
+  const now = new Date();
+  const receivedAt = input.received_at && new Date(input.received_at) < now ? new Date(input.received_at) : now;
   const match = await matchForNumber(sql, recipient, input.message, receivedAt);
+  const source = await customerNumber(sql, normalizeNumber(input.source), recipient, match.sid);
   const needsRun = match.outcome === 'keyword' || match.outcome === 'expired' || match.outcome === 'default';
   const workflowId = needsRun ? workflowIdFor(id) : null;
 
@@ -85,6 +85,21 @@ async function resolveRecipient(sql: Sql, recipient: string): Promise<string> {
   const matches = await sql<{ number: string }[]>`
     SELECT number FROM numbers WHERE kind = 'long_code' AND number LIKE ${'%' + recipient} LIMIT 2`;
   return matches.length === 1 ? matches[0]!.number : recipient;
+}
+
+/**
+ * A national customer number is read as a number of the long code's country (the carrier's
+ * network), else of the account's country (a short code): one customer is one E.164 number
+ * for opt-outs, however the carrier writes it.
+ */
+async function customerNumber(sql: Sql, raw: string, recipient: string, sid: string | null): Promise<string> {
+  if (isE164(raw)) return raw;
+  let country = countryOf(recipient);
+  if (!country && sid) {
+    const [account] = await sql<{ country: string }[]>`SELECT country FROM accounts WHERE sid = ${sid}`;
+    country = account?.country ?? null;
+  }
+  return customerE164(raw, country) ?? raw;
 }
 
 async function findStored(sql: Sql, id: string): Promise<Stored | undefined> {

@@ -129,16 +129,19 @@ export async function applySubscription(
 ): Promise<SubscriptionState[]> {
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext(${`sub:${a.sid}:${a.msisdn}`}))`;
+    // The message's arrival order breaks ties between messages stamped with the same time.
+    const [msg] = a.logId ? await tx<{ seq: string }[]>`SELECT seq FROM inbound_messages WHERE id = ${a.logId}` : [];
+    const order = { at: a.at, seq: Number(msg?.seq ?? 0) };
     const current = await tx<StoredSubscription[]>`
-      SELECT sender_id, status, changed_at FROM subscriptions WHERE sid = ${a.sid} AND msisdn = ${a.msisdn}`;
-    const writes = subscriptionWrites(a.change, current, a.at);
+      SELECT sender_id, status, changed_at, changed_seq FROM subscriptions WHERE sid = ${a.sid} AND msisdn = ${a.msisdn}`;
+    const writes = subscriptionWrites(a.change, current, order);
     for (const w of writes) {
       await tx`
-        INSERT INTO subscriptions (sid, msisdn, sender_id, status, via_number, log_id, changed_at)
-        VALUES (${a.sid}, ${a.msisdn}, ${w.sender_id}, ${w.status}, ${a.viaNumber}, ${a.logId}, ${a.at})
+        INSERT INTO subscriptions (sid, msisdn, sender_id, status, via_number, log_id, changed_at, changed_seq)
+        VALUES (${a.sid}, ${a.msisdn}, ${w.sender_id}, ${w.status}, ${a.viaNumber}, ${a.logId}, ${a.at}, ${order.seq})
         ON CONFLICT (sid, msisdn, sender_id) DO UPDATE
         SET status = excluded.status, via_number = excluded.via_number, log_id = excluded.log_id,
-            changed_at = excluded.changed_at, updated_at = now()`;
+            changed_at = excluded.changed_at, changed_seq = excluded.changed_seq, updated_at = now()`;
       await tx`
         INSERT INTO subscription_events (sid, msisdn, sender_id, status, via_number, log_id, message_at)
         VALUES (${a.sid}, ${a.msisdn}, ${w.sender_id}, ${w.status}, ${a.viaNumber}, ${a.logId}, ${a.at})

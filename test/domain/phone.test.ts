@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPlausibleMsisdn, normalizeNumber, numberKindProblem, withCountryCodeOf } from '../../src/domain/phone.js';
+import { countryOf, customerE164, isPlausibleMsisdn, normalizeNumber, numberKindProblem } from '../../src/domain/phone.js';
 
 describe('normalizeNumber', () => {
   it('keeps an E.164 number as it is', () => {
@@ -66,14 +66,30 @@ describe('isPlausibleMsisdn', () => {
   });
 });
 
-describe('withCountryCodeOf', () => {
-  it('gives a 10-digit national number the country code of a long code', () => {
-    expect(withCountryCodeOf('9812345678', '+919876543210')).toBe('+919812345678');
-    expect(withCountryCodeOf('5551234567', '+15559876543')).toBe('+15551234567');
+describe('customerE164', () => {
+  it('reads a national number as a number of the given country', () => {
+    expect(customerE164('9812345678', 'IN')).toBe('+919812345678');
+    expect(customerE164('09812345678', 'IN')).toBe('+919812345678'); // trunk prefix
+    expect(customerE164('5551234567', 'US')).toBe('+15551234567');
   });
-  it('leaves other forms alone', () => {
-    expect(withCountryCodeOf('+919812345678', '+919876543210')).toBeNull();
-    expect(withCountryCodeOf('98123', '+919876543210')).toBeNull();
-    expect(withCountryCodeOf('9812345678', '56161')).toBeNull();
+  it('keeps E.164 as it is and gives up on what is not a possible number', () => {
+    expect(customerE164('+919812345678', null)).toBe('+919812345678');
+    expect(customerE164('9812345678', null)).toBeNull();
+    expect(customerE164('12345', 'IN')).toBeNull();
+  });
+});
+
+describe('countryOf', () => {
+  it('names the country of an E.164 number', () => {
+    expect(countryOf('+919876543210')).toBe('IN');
+    expect(countryOf('+14155550123')).toBe('US');
+    expect(countryOf('56161')).toBeNull();
+  });
+});
+
+describe('normalizeNumber and trunk prefixes', () => {
+  it('does not read a leading 0 as a country code', () => {
+    expect(normalizeNumber('09812345678')).toBe('09812345678');
+    expect(normalizeNumber('919812345678')).toBe('+919812345678');
   });
 });

@@ -48,6 +48,11 @@ describe('addressRefusal', () => {
     for (const [ip, why] of cases) expect([ip, addressRefusal(ip)]).toEqual([ip, why]);
   });
 
+  it('refuses IPv4-translated (SIIT) addresses, ::ffff:0:a.b.c.d', () => {
+    expect(addressRefusal('::ffff:0:a00:1')).not.toBeNull();
+    expect(addressRefusal('::ffff:0:5db8:d822')).not.toBeNull();
+  });
+
   it('allows public addresses', () => {
     for (const ip of ['93.184.216.34', '8.8.8.8', '1.1.1.1', '172.15.255.255', '172.32.0.1', '100.63.255.255', '100.128.0.1',
       '169.253.0.1', '11.0.0.1', '2606:4700::1', '2001:4860:4860::8888', '::ffff:93.184.216.34', '64:ff9b::5db8:d822', '2002:5db8:d822::1']) {

@@ -654,6 +654,13 @@ describe('input the database cannot hold, and credentials in URLs', () => {
     expect(get.status).toBe(202);
   });
 
+  it('answers a NUL character in a path parameter with a 400, not a 500', async () => {
+    const ctx = h.context();
+    const a = await ctx.account();
+    expectRefused(await a.call('GET', '/logs/ab%00cd'), 400, 'path');
+    expectRefused(await ctx.admin('POST', `/numbers/%00/accounts`, { sid: a.sid }), 400, 'path');
+  });
+
   it('answers a malformed number in the path with a 4xx, not a 500', async () => {
     const ctx = h.context();
     const a = await ctx.account();

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import type { Sql } from '../../src/db/sql.js';
+import { RunStarter } from '../../src/ingest/starter.js';
+
+// The queue logic alone: a client that records when each start begins and ends. Real starts
+// against Temporal are covered by the integration tests.
+function recordingClient(delayMs: (id: string) => number, fail?: (id: string) => Error | null) {
+  const events: string[] = [];
+  const client = {
+    withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn(),
+    workflow: {
+      start: async (_type: string, opts: { workflowId: string }) => {
+        events.push(`start ${opts.workflowId}`);
+        await new Promise((r) => setTimeout(r, delayMs(opts.workflowId)));
+        const err = fail?.(opts.workflowId);
+        if (err) throw err;
+        events.push(`done ${opts.workflowId}`);
+        return {};
+      },
+    },
+  };
+  return { events, client: client as never };
+}
+const sql = (async () => []) as unknown as Sql;
+const config = loadConfig({ DISPATCH_INTERVAL_MS: '60000' });
+const msg = (id: string) => ({ id, sid: 'HX', recipient: '+15550000000', keyword: 'K', outcome: 'keyword' });
+
+describe('RunStarter', () => {
+  it('starts one key\'s messages one after another, in order, and other keys alongside', async () => {
+    const { events, client } = recordingClient((id) => (id === 'mo-a1' ? 60 : 5));
+    const starter = new RunStarter({ sql, temporal: client, config });
+    starter.enqueue(msg('a1'), 'A');
+    starter.enqueue(msg('a2'), 'A');
+    starter.enqueue(msg('b1'), 'B');
+    expect(starter.holds('a2')).toBe(true);
+    await starter.drain();
+    expect(events.indexOf('start mo-a2')).toBeGreaterThan(events.indexOf('done mo-a1'));
+    expect(events.indexOf('done mo-b1')).toBeLessThan(events.indexOf('done mo-a1'));
+    expect(starter.holds('a2')).toBe(false);
+  });
+
+  it('leaves everything to the dispatcher once Temporal is unreachable', async () => {
+    const { events, client } = recordingClient(() => 5, () => new Error('14 UNAVAILABLE: No connection established'));
+    const starter = new RunStarter({ sql, temporal: client, config }, 1);
+    starter.enqueue(msg('x1'), 'X');
+    starter.enqueue(msg('x2'), 'Y');
+    await starter.drain();
+    expect(events).toEqual(['start mo-x1']); // x2 was dropped from the queue, not tried
+    expect(starter.holds('x2')).toBe(false);
+    expect(starter.enqueue(msg('x3'), 'Z')).toBe(false);
+  });
+});
