@@ -8,13 +8,24 @@ import { parseLocalDateTime } from './time.js';
 export const localDateTime = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'must be a date-time as YYYY-MM-DD HH:MM:SS');
-const route = z.enum(['MKT', 'TXN']);
-const templateId = z.string().regex(/^\d{1,30}$/, 'must be the digits of a DLT template id');
-const senderId = z.string().trim().min(1).max(20);
-const msisdn = z
+export const route = z.enum(['MKT', 'TXN']);
+export const templateId = z.string().regex(/^\d{1,30}$/, 'must be the digits of a DLT template id');
+export const senderId = z.string().trim().min(1).max(20);
+/** E.164 only: a national form could dodge a customer's opt-out, which is kept in E.164. */
+export const msisdn = z
   .string()
   .transform(normalizeNumber)
   .pipe(z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 number with its country code, like +919812345678'));
+
+/**
+ * India's DLT rule (SPEC §2): an SMS sent for an account registered in India names its route
+ * and its registered template. Throws naming the missing field.
+ */
+export function requireDlt(country: string, sms: { route?: string | null; template_id?: string | null }, fields: { route: string; template_id: string }): void {
+  if (country !== 'IN') return;
+  if (!sms.route) throw new ValidationError(fields.route, 'is required for accounts registered in India (MKT or TXN)');
+  if (!sms.template_id) throw new ValidationError(fields.template_id, 'is required for accounts registered in India (DLT template id)');
+}
 
 export const scheduleSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('instant') }).strict(),
@@ -189,21 +200,15 @@ export function checkReceiveConfig(
     }
   }
 
-  if (account.country === 'IN') {
-    const needDlt = (prefix: string, v: { route?: string | null; template_id?: string | null }) => {
-      if (!v.route) throw new ValidationError(`${prefix}.route`, 'is required for accounts registered in India (MKT or TXN)');
-      if (!v.template_id) throw new ValidationError(`${prefix}.template_id`, 'is required for accounts registered in India (DLT template id)');
-    };
-    if (reply) needDlt('auto_reply', reply);
-    if (input.forward?.sms) needDlt('forward.sms', input.forward.sms);
-    // The expiry message is a text of its own: it needs its own DLT template, and a sender ID.
-    if (input.expiry_message != null) {
-      if (input.expiry_sender == null && !reply) {
-        throw new ValidationError('expiry_sender', 'is required for accounts registered in India (or an auto_reply whose sender it uses)');
-      }
-      if (!input.expiry_route) throw new ValidationError('expiry_route', 'is required for accounts registered in India (MKT or TXN)');
-      if (!input.expiry_template_id) throw new ValidationError('expiry_template_id', 'is required for accounts registered in India (DLT template id)');
+  const dltFields = (prefix: string) => ({ route: `${prefix}route`, template_id: `${prefix}template_id` });
+  if (reply) requireDlt(account.country, reply, dltFields('auto_reply.'));
+  if (input.forward?.sms) requireDlt(account.country, input.forward.sms, dltFields('forward.sms.'));
+  // The expiry message is a text of its own: it needs its own DLT template, and a sender ID.
+  if (input.expiry_message != null && account.country === 'IN') {
+    if (input.expiry_sender == null && !reply) {
+      throw new ValidationError('expiry_sender', 'is required for accounts registered in India (or an auto_reply whose sender it uses)');
     }
+    requireDlt(account.country, { route: input.expiry_route, template_id: input.expiry_template_id }, dltFields('expiry_'));
   }
 
   if (input.subscribe && input.unsubscribe) {

@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { Queryable } from '../../db/sql.js';
+import { ValidationError } from '../../domain/errors.js';
 import type { AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, parseJson } from '../errors.js';
@@ -39,4 +41,14 @@ export function accountRoutes(deps: AppDeps) {
   });
 
   return app;
+}
+
+/** Every named sender ID must be registered to the account: [field, sender] pairs, one query. */
+export async function requireSenders(sql: Queryable, sid: string, senders: [field: string, sender: string][]): Promise<void> {
+  if (senders.length === 0) return;
+  const known = new Set((await sql<{ sender_id: string }[]>`
+    SELECT sender_id FROM sender_ids WHERE sid = ${sid} AND sender_id IN ${sql(senders.map((s) => s[1]))}`).map((r) => r.sender_id));
+  for (const [field, sender] of senders) {
+    if (!known.has(sender)) throw new ValidationError(field, `"${sender}" is not a registered sender ID of this account`);
+  }
 }

@@ -2,22 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ValidationError } from '../../domain/errors.js';
-import { normalizeNumber } from '../../domain/phone.js';
+import { msisdn, requireDlt, route, senderId, templateId } from '../../domain/receive-config.js';
 import { PermanentSendError } from '../../outbound/errors.js';
 import { SendInProgressError, sendSms, type OutboxRow } from '../../outbound/send.js';
 import type { AppEnv } from '../auth.js';
+import { requireSenders } from './account.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, parseJson, parseQuery } from '../errors.js';
 
 export const sendInput = z
-  .object({
-    // E.164 only: a national number could dodge a customer's opt-out, stored in E.164.
-    to: z.string().transform(normalizeNumber).pipe(z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 number with its country code, like +919812345678')),
-    sender: z.string().trim().min(1).max(20),
-    body: z.string().min(1).max(1600),
-    route: z.enum(['MKT', 'TXN']).nullish(),
-    template_id: z.string().regex(/^\d{1,30}$/, 'must be the digits of a DLT template id').nullish(),
-  })
+  .object({ to: msisdn, sender: senderId, body: z.string().min(1).max(1600), route: route.nullish(), template_id: templateId.nullish() })
   .strict();
 
 const listQuery = z.object({
@@ -47,12 +41,8 @@ export function messageRoutes(deps: AppDeps) {
   app.post('/', async (c) => {
     const account = c.get('account');
     const input = await parseJson(c, sendInput);
-    const [known] = await sql`SELECT 1 FROM sender_ids WHERE sid = ${account.sid} AND sender_id = ${input.sender}`;
-    if (!known) throw new ValidationError('sender', `"${input.sender}" is not a registered sender ID of this account`);
-    if (account.country === 'IN') {
-      if (!input.route) throw new ValidationError('route', 'is required for accounts registered in India (MKT or TXN)');
-      if (!input.template_id) throw new ValidationError('template_id', 'is required for accounts registered in India (DLT template id)');
-    }
+    await requireSenders(sql, account.sid, [['sender', input.sender]]);
+    requireDlt(account.country, input, { route: 'route', template_id: 'template_id' });
     // A client's Idempotency-Key makes a retried request send once; keys are scoped per account.
     const key = c.req.header('idempotency-key');
     if (key !== undefined && !/^[A-Za-z0-9._:-]{1,100}$/.test(key)) throw new ValidationError('idempotency-key', 'may hold 1 to 100 letters, digits and . _ : -');

@@ -10,6 +10,7 @@ import { normalizeNumber } from '../../domain/phone.js';
 import { checkWebhookDestination } from '../../domain/private-networks.js';
 import type { Account, AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
+import { requireSenders } from './account.js';
 import { ApiError, notFound, parseJson, parseQuery } from '../errors.js';
 
 type ConfigRow = {
@@ -161,13 +162,7 @@ async function saveConfig(sql: Sql, account: Account, rec: ReceiveConfigRecord, 
       ['expiry_sender', rec.expirySender],
       ...(rec.unsubscribe?.scope === 'configured' ? rec.unsubscribe.senders.map((s, i) => [`unsubscribe.senders.${i}`, s]) : []),
     ].filter((p): p is [string, string] => typeof p[1] === 'string');
-    if (senders.length > 0) {
-      const known = new Set((await tx<{ sender_id: string }[]>`
-        SELECT sender_id FROM sender_ids WHERE sid = ${account.sid} AND sender_id IN ${tx(senders.map((s) => s[1]))}`).map((r) => r.sender_id));
-      for (const [field, sender] of senders) {
-        if (!known.has(sender)) throw new ValidationError(field, `"${sender}" is not a registered sender ID of this account`);
-      }
-    }
+    await requireSenders(tx, account.sid, senders);
 
     if (rec.trigger?.callback_profile_id) {
       // FOR SHARE: a concurrent delete of the profile waits, then sees this configuration use it.
