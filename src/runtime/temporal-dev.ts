@@ -47,7 +47,17 @@ export async function startTemporalDevServer(config: Config, log: (line: string)
     throw e;
   }
   spawnError.catch(() => {});
-  return { address, uiUrl: `http://localhost:${devUiPort}`, stop: () => stopChild(child) };
+  // Should this process die without stopping it (an uncaught error), the server goes too.
+  const orphanGuard = () => child.kill('SIGTERM');
+  process.once('exit', orphanGuard);
+  return {
+    address,
+    uiUrl: `http://localhost:${devUiPort}`,
+    stop: async () => {
+      process.off('exit', orphanGuard);
+      await stopChild(child);
+    },
+  };
 }
 
 export async function waitForTemporal(address: string, timeoutMs: number): Promise<void> {
