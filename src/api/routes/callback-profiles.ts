@@ -20,6 +20,7 @@ import { generateSigningSecret, ROTATION_GRACE_MS } from '../../domain/signing.j
 import type { AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, fromZod, notFound, parseJson, parseQuery } from '../errors.js';
+import { page, UUID } from '../query.js';
 
 type ProfileRow = {
   id: string; sid: string; title: string; http_method: 'POST' | 'GET'; url: string;
@@ -52,11 +53,9 @@ export function profileView(r: ProfileRow) {
 
 const listQuery = z.object({
   title: z.string().max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  ...page(100),
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Another account's profile is indistinguishable from a missing one. */
 async function findOwned(sql: Sql, sid: string, id: string): Promise<ProfileRow> {

@@ -8,6 +8,7 @@ import { REPLAY_WORKFLOW, replayWorkflowIdFor, type ReplayDeliveryInput } from '
 import type { AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound, parseJson, parseQuery } from '../errors.js';
+import { page, UUID } from '../query.js';
 
 type DeliveryRow = {
   id: string; sid: string; log_id: string; profile_id: string | null; url: string; method: string;
@@ -46,15 +47,13 @@ function toInstant(field: string, value: string | undefined, timezone: string): 
   return d;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const listQuery = z.object({
   status: z.enum(['pending', 'succeeded', 'failed', 'skipped']).optional(),
   since: instant.optional(),
   profile_id: z.string().regex(UUID, 'must be a callback profile id').optional(),
   log_id: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  ...page(100),
 });
 
 export const bulkReplayInput = z

@@ -9,6 +9,7 @@ import { parseLocalDateTime } from '../../domain/time.js';
 import { normalizeNumber } from '../../domain/phone.js';
 import { cancelScheduledReplySignal, rescheduleReplySignal } from '../../workflows/definitions.js';
 import { ApiError, notFound, parseJson, parseQuery } from '../errors.js';
+import { page } from '../query.js';
 
 type LogRow = {
   id: string; source: string; recipient: string; message: string; operator: string | null; circle: string | null;
@@ -20,8 +21,7 @@ type ActionRow = { log_id: string; type: string; status: string; attempts: numbe
 const listQuery = z.object({
   outcome: z.enum(['keyword', 'expired', 'default', 'no_match']).optional(),
   number: z.string().transform(normalizeNumber).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  ...page(50),
 });
 
 /** MO logs: what arrived, what matched, and what each action did (SPEC §6). */

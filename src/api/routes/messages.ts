@@ -9,6 +9,7 @@ import type { AppEnv } from '../auth.js';
 import { requireSenders } from './account.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, parseJson, parseQuery } from '../errors.js';
+import { page } from '../query.js';
 
 export const sendInput = z
   .object({ to: msisdn, sender: senderId, body: z.string().min(1).max(1600), route: route.nullish(), template_id: templateId.nullish() })
@@ -18,8 +19,7 @@ const listQuery = z.object({
   status: z.enum(['queued', 'sending', 'sent', 'stored', 'failed', 'delivered', 'undelivered']).optional(),
   channel: z.enum(['sms', 'email']).optional(),
   log_id: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  ...page(50),
 });
 
 export function outboxView(r: OutboxRow) {

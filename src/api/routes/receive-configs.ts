@@ -12,6 +12,7 @@ import type { Account, AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { requireSenders } from './account.js';
 import { ApiError, notFound, parseJson, parseQuery } from '../errors.js';
+import { page, UUID } from '../query.js';
 
 type ConfigRow = {
   id: string; sid: string; number: string; is_default: boolean; keyword: string | null; aliases: string[];
@@ -48,8 +49,7 @@ export function configView(r: ConfigRow, now = new Date()) {
 const listQuery = z.object({
   // a bare + in a query string arrives as a space; normalising brings back the stored E.164 form
   number: z.string().transform(normalizeNumber).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  ...page(100),
 });
 
 export function receiveConfigRoutes(deps: AppDeps) {
@@ -98,7 +98,6 @@ export function receiveConfigRoutes(deps: AppDeps) {
   return app;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Another account's configuration is indistinguishable from a missing one. */
 async function findOwned(sql: Sql, sid: string, id: string): Promise<ConfigRow> {

@@ -4,13 +4,13 @@ import { normalizeNumber } from '../../domain/phone.js';
 import type { AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { parseQuery } from '../errors.js';
+import { page } from '../query.js';
 
 const listQuery = z.object({
   number: z.string().transform(normalizeNumber).optional(),
   status: z.enum(['subscribed', 'unsubscribed']).optional(),
   format: z.enum(['json', 'csv']).default('json'),
-  limit: z.coerce.number().int().min(1).max(100_000).default(1000),
-  offset: z.coerce.number().int().min(0).default(0),
+  ...page(1000, 100_000),
 });
 
 type Row = { msisdn: string; sender_id: string; status: string; via_number: string | null; log_id: string | null; updated_at: Date };
