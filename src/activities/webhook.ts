@@ -51,7 +51,8 @@ export function createWebhookActivities({ sql, config }: WebhookDeps) {
     throw ApplicationFailure.create({
       message: `webhook attempt ${Context.current().info.attempt} failed: ${error}`,
       type: errorTypes.webhookRetryable,
-      ...(wait !== null ? { nextRetryDelay: wait } : {}),
+      // Also in the details: a first attempt made as a local activity hands it to the workflow.
+      ...(wait !== null ? { nextRetryDelay: wait, details: [wait] } : {}),
     });
   }
 

@@ -4,6 +4,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -21,7 +22,7 @@ import {
   type RunState,
   type SmsAction,
 } from './definitions.js';
-import { failureMessage, runDelivery } from './delivery.js';
+import { failureMessage, isFinal, runDelivery } from './delivery.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -31,12 +32,31 @@ type Activities = ReturnType<typeof createActivities>;
  */
 const store = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds' });
 
-/** SMS and email sends: retried with backoff for a day; a rejected send is final. */
+/** SMS and email sends and opt-in/out changes: retried with backoff for a day; a rejected send is final. */
 const outbound = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '24 hours',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: [errorTypes.sendRejected] },
+  // The local first attempt and the 2 s after it were the first round of the backoff.
+  retry: { initialInterval: '4 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: [errorTypes.sendRejected] },
 });
+/** Their first attempt, made locally: see `firstLocally`. */
+const firstTry = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
+
+/**
+ * Runs an action's first attempt as a local activity, which costs the Temporal server nothing
+ * when it succeeds, as nearly all do; a failure that a retry may mend goes on as the regular
+ * activity under its retry policy, after its first backoff. Sends stay once-only: the outbox
+ * claim is keyed by the action's idempotency key, whichever attempt makes it.
+ */
+async function firstLocally<A, R>(local: (a: A) => Promise<R>, regular: (a: A) => Promise<R>, arg: A): Promise<R> {
+  try {
+    return await local(arg);
+  } catch (err) {
+    if (isFinal(err, errorTypes.sendRejected)) throw err;
+    await sleep('2 seconds');
+  }
+  return regular(arg);
+}
 
 /**
  * One run per MO message (SPEC §1). Order within a run: subscribe, instant reply, unsubscribe,
@@ -88,7 +108,7 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
   })();
 
   const sms = async (action: SmsAction) => {
-    const outboxId = await runAction(plan, state, action.type, () => outbound.sendSmsAction(action));
+    const outboxId = await runAction(plan, state, action.type, () => firstLocally(firstTry.sendSmsAction, outbound.sendSmsAction, action));
     if (outboxId) sentSms.push(outboxId);
   };
 
@@ -122,13 +142,13 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
   };
 
   if (plan.expiryMessage) await sms(plan.expiryMessage);
-  if (plan.subscription?.type === 'subscribe') await runAction(plan, state, 'subscribe', () => outbound.applySubscriptionAction(plan.subscription!));
+  if (plan.subscription?.type === 'subscribe') await runAction(plan, state, 'subscribe', () => firstLocally(firstTry.applySubscriptionAction, outbound.applySubscriptionAction, plan.subscription!));
   const reply = plan.autoReply;
   if (reply && !reply.at) await sms(reply);
-  if (plan.subscription?.type === 'unsubscribe') await runAction(plan, state, 'unsubscribe', () => outbound.applySubscriptionAction(plan.subscription!));
+  if (plan.subscription?.type === 'unsubscribe') await runAction(plan, state, 'unsubscribe', () => firstLocally(firstTry.applySubscriptionAction, outbound.applySubscriptionAction, plan.subscription!));
   await Promise.all([
     plan.forwardSms ? sms(plan.forwardSms) : null,
-    plan.forwardEmail ? runAction(plan, state, 'forward_email', () => outbound.sendEmailAction(plan.forwardEmail!)) : null,
+    plan.forwardEmail ? runAction(plan, state, 'forward_email', () => firstLocally(firstTry.sendEmailAction, outbound.sendEmailAction, plan.forwardEmail!)) : null,
     plan.trigger ? runTrigger(plan, input, state) : null,
     reply?.at ? scheduledReply({ ...reply, at: reply.at }) : null,
   ]);
