@@ -2,7 +2,7 @@
 // server (unless TEMPORAL_ADDRESS is set), migrations, the worker and the API.
 import { bootstrap, failStartup, startApi, startWorker } from './runtime/services.js';
 import { startTemporalDevServer } from './runtime/temporal-dev.js';
-import { connectTemporal, ensureSearchAttributes } from './runtime/temporal.js';
+import { clientOverWorkerConnection, ensureSearchAttributes } from './runtime/temporal.js';
 import { printGeneratedTokens, resolveTokens } from './runtime/tokens.js';
 
 const { config, log, parts, db } = await bootstrap('inbound-sms');
@@ -15,11 +15,11 @@ try {
     parts.push(dev);
     address = dev.address;
   }
-  const temporal = connectTemporal(address, config.temporal.namespace);
-  parts.push({ stop: temporal.close });
+  const worker = await startWorker({ config, sql: db.sql, address, log });
+  parts.push(worker);
+  // API and worker share one connection, so the API's starts are eager (see runtime/temporal.ts).
+  const temporal = clientOverWorkerConnection(worker.connection, config.temporal.namespace);
   await ensureSearchAttributes(temporal.connection, config.temporal.namespace);
-
-  parts.push(await startWorker({ config, sql: db.sql, address, log }));
   const tokens = await resolveTokens(config);
   const api = await startApi({ config, sql: db.sql, temporal, tokens, log });
   parts.push(api);

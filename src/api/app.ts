@@ -8,7 +8,7 @@ import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
 import { callbackRoutes } from './routes/callback-profiles.js';
 import { deliveryRoutes } from './routes/deliveries.js';
-import { RunStarter } from '../ingest/starter.js';
+import { createIngestion } from '../ingest/ingest.js';
 import { inboundRoutes } from './routes/inbound.js';
 import { logRoutes } from './routes/logs.js';
 import { messageRoutes } from './routes/messages.js';
@@ -27,9 +27,18 @@ export function createApp(deps: AppDeps) {
   });
   app.get('/health', (c) => c.json({ ok: true }));
   app.get('/openapi.json', (c) => c.json(document));
+  const ingestion = deps.ingestion ?? createIngestion(deps);
+  // Routing changes made through this process are seen by its very next MO; other processes
+  // hear of them through PostgreSQL (RoutingCache.listen).
+  const routingWrites = async (c: { req: { method: string } }, next: () => Promise<void>) => {
+    await next();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') ingestion.routing.invalidate();
+  };
+  app.use('/v1/admin/*', routingWrites);
+  app.use('/v1/:sid/receive-configs/*', routingWrites);
+  app.use('/v1/:sid/receive-configs', routingWrites);
   app.route('/v1/admin', adminRoutes(deps));
-  const starter = deps.starter ?? new RunStarter(deps);
-  app.route('/v1/inbound', inboundRoutes({ ...deps, starter }));
+  app.route('/v1/inbound', inboundRoutes({ ...deps, ingestion }));
 
   const account = new Hono<AppEnv>();
   account.use('*', requireAccount(deps.sql));

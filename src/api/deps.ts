@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
-import type { RunStarter } from '../ingest/starter.js';
+import type { Ingestion } from '../ingest/ingest.js';
 import type { SmsProvider } from '../outbound/sms-providers.js';
 
 /** What the HTTP app needs; tokens are resolved (generated in development) before it is built. */
@@ -13,6 +13,6 @@ export type AppDeps = {
   /** the send API's provider; runs send through the worker's own */
   sms: SmsProvider;
   log?: (line: string) => void;
-  /** starts stored messages' runs in the background; createApp makes one when not given */
-  starter?: RunStarter;
+  /** routing cache, group-committing writer and run starter; createApp makes them when not given */
+  ingestion?: Ingestion;
 };

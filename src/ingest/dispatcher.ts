@@ -1,68 +1,60 @@
-import type { Client } from '@temporalio/client';
-import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
-import { ensureSearchAttributes, errorChain, isTemporalUnreachable, startInboundRun } from '../runtime/temporal.js';
+import type { RunStarter } from './starter.js';
 
-type PendingRow = { id: string; sid: string; recipient: string; keyword: string | null; outcome: string };
+type PendingRow = { id: string; sid: string; recipient: string; source: string; keyword: string | null; outcome: string };
 
-/**
- * Starts stored messages whose run has not been confirmed, oldest first. One dispatcher works
- * at a time across every API process (a transaction-level advisory lock; the others skip the
- * tick), so messages start in arrival order, a customer's included. A failed start of an
- * unreachable Temporal stops the batch so that order is kept and the next tick tries again.
- */
-export async function dispatchPending(deps: { sql: Sql; temporal: Client; config: Config }, batch = 100): Promise<number> {
-  let started = 0;
-  await deps.sql.begin(async (tx) => {
-    const [lock] = await tx<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(7410002) AS ok`;
-    if (!lock?.ok) return;
-    // Messages Temporal refused before go last, so they cannot crowd out the rest.
-    const rows = await tx<PendingRow[]>`
-      SELECT id, sid, recipient, keyword, outcome FROM inbound_messages
-      WHERE dispatch_state = 'pending' ORDER BY dispatch_attempts, seq LIMIT ${batch}`;
-    for (const row of rows) {
-      try {
-        await startWithRepair(deps, row);
-      } catch (err) {
-        // Unreachable: stop here, so that order is kept, and try again next tick. Refused:
-        // note why and go on, so one message Temporal will not take cannot hold the queue.
-        if (isTemporalUnreachable(err)) break;
-        const error = errorChain(err);
-        await tx`UPDATE inbound_messages SET dispatch_attempts = dispatch_attempts + 1, dispatch_error = ${error.slice(0, 1000)}
-                 WHERE id = ${row.id}`;
-        continue;
-      }
-      await tx`UPDATE inbound_messages SET dispatch_state = 'started', dispatched_at = now(), dispatch_error = NULL WHERE id = ${row.id}`;
-      started++;
-    }
-  });
-  return started;
-}
+/** Session advisory lock: one dispatcher sweeps at a time across every API process. */
+const DISPATCH_LOCK = 7410002;
 
 /**
- * A namespace that lost (or never had) the project's search attributes refuses every start;
- * registering them is safe to repeat, so the dispatcher does it and tries once more.
+ * One sweep: hands the starter stored messages whose run has not been confirmed and that no
+ * start in this process holds, oldest first, and waits until they are started (or refused,
+ * or Temporal is found unreachable). Messages Temporal refused before go last, so they cannot
+ * crowd out the rest. Answers how many this sweep saw started.
+ *
+ * Only the holder of a session-level advisory lock sweeps; the lock is held on a connection
+ * of its own for the sweep only, and no transaction stays open while Temporal is called.
  */
-async function startWithRepair(deps: { temporal: Client; config: Config }, row: PendingRow): Promise<void> {
+export async function dispatchPending(deps: { sql: Sql; starter: RunStarter }, batch = 200): Promise<number> {
+  const { sql, starter } = deps;
+  if (starter.unreachable) return 0;
+  const conn = await sql.reserve();
   try {
-    await startInboundRun(deps.temporal, deps.config, row);
-  } catch (err) {
-    if (!/search attribute/i.test(errorChain(err))) throw err;
-    await ensureSearchAttributes(deps.temporal.connection, deps.config.temporal.namespace);
-    await startInboundRun(deps.temporal, deps.config, row);
+    const [lock] = await conn<{ ok: boolean }[]>`SELECT pg_try_advisory_lock(${DISPATCH_LOCK}) AS ok`;
+    if (!lock?.ok) return 0;
+    try {
+      const rows = await conn<PendingRow[]>`
+        SELECT id, sid, recipient, source, keyword, outcome FROM inbound_messages
+        WHERE dispatch_state = 'pending' ORDER BY dispatch_attempts, seq LIMIT ${batch}`;
+      const mine = rows.filter((r) => !starter.holds(r.id));
+      // Ordered: a backlog starts in arrival order (SPEC §5), one start after another.
+      const handed = mine.filter((r) => starter.enqueue(r, `${r.recipient} ${r.source}`, true)).map((r) => r.id);
+      await starter.drain();
+      if (handed.length === 0) return 0;
+      const [done] = await conn<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM inbound_messages WHERE id IN ${conn(handed)} AND dispatch_state = 'started'`;
+      return done!.n;
+    } finally {
+      await conn`SELECT pg_advisory_unlock(${DISPATCH_LOCK})`;
+    }
+  } finally {
+    conn.release();
   }
 }
 
 export type Dispatcher = { stop: () => Promise<void> };
 
-export function startDispatcher(deps: { sql: Sql; temporal: Client; config: Config; log?: (line: string) => void }): Dispatcher {
+/**
+ * Every DISPATCH_INTERVAL_MS, sweeps until a sweep starts nothing: a backlog left by an
+ * outage drains within one tick, in order.
+ */
+export function startDispatcher(deps: { sql: Sql; starter: RunStarter; dispatchIntervalMs: number; log?: (line: string) => void }): Dispatcher {
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   const tick = async () => {
     try {
-      // Batches go on while they start something, so a backlog drains within a tick.
       let n = 0;
-      for (let round = 0, started = 1; started > 0 && round < 50 && !stopped; round++) {
+      for (let round = 0, started = 1; started > 0 && round < 100 && !stopped; round++) {
         started = await dispatchPending(deps);
         n += started;
       }
@@ -79,7 +71,7 @@ export function startDispatcher(deps: { sql: Sql; temporal: Client; config: Conf
     running = tick().finally(() => {
       busy = false;
     });
-  }, deps.config.dispatchIntervalMs);
+  }, deps.dispatchIntervalMs);
   return {
     stop: async () => {
       stopped = true;

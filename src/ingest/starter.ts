@@ -1,36 +1,71 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
-import { errorChain, isTemporalUnreachable, startInboundRun, type StartableMessage } from '../runtime/temporal.js';
+import { ensureSearchAttributes, errorChain, isTemporalUnreachable, startInboundRun, type StartableMessage } from '../runtime/temporal.js';
 
-type Job = { m: StartableMessage; key: string };
+/** `ordered`: started only after every ordered job queued before it (the dispatcher's backlog). */
+type Job = { m: StartableMessage; key: string; ordered: boolean };
+
+/** How busy ingest is right now: requests being answered. The starter yields to them. */
+export type IngestLoad = { active: number };
+
+export type StarterDeps = {
+  sql: Sql;
+  temporal: Client;
+  config: Config;
+  log?: (line: string) => void;
+  /** the client shares a NativeConnection with a worker of this process (eager workflow start) */
+  eagerStart?: boolean;
+  load?: IngestLoad;
+};
+
+export type StarterOptions = {
+  /** starts in flight when ingest is quiet */
+  concurrency?: number;
+  /** starts in flight while ingest requests are being answered: a burst is acknowledged first */
+  busyConcurrency?: number;
+  /** starts that may wait in memory; beyond, messages stay pending for the dispatcher */
+  maxQueued?: number;
+};
 
 /**
- * Starts stored messages' runs in the background, so that ingest answers as soon as the
- * message is stored (SPEC §5 asks no more). At most `concurrency` starts are in flight and
- * `maxQueued` wait; beyond that, and while Temporal is unreachable, messages are left to the
- * dispatcher, which starts every pending message in order. Starts with the same key (one
- * customer on one number) run one after another, in the order they were queued. Nothing here
- * can lose a message: the row in PostgreSQL stays `pending` until a start is confirmed.
+ * The one path that starts message runs. Ingest hands it each stored message, so the run
+ * starts right after the 202; the dispatcher hands it stored messages nobody is starting
+ * (stored while Temporal was down, past `maxQueued`, or by a process that died). Starts with
+ * the same key (one customer on one number) run one after another, in the order queued.
+ *
+ * While ingest is answering requests at most `busyConcurrency` starts are in flight: starting
+ * a run costs the Temporal server (and, with a worker in this process, this process) far more
+ * than storing a message, and must not slow the acknowledgement of a burst. Memory is bounded
+ * by `maxQueued`: the messages themselves wait in PostgreSQL, `pending` until a start is
+ * confirmed, so nothing here can lose one.
  */
 export class RunStarter {
   private queue: Job[] = [];
   private inFlight = 0;
+  private orderedInFlight = false;
   private busyKeys = new Set<string>();
   private tracked = new Set<string>();
   private unreachableUntil = 0;
   private idle: (() => void)[] = [];
+  private started: string[] = [];
+  private marking: Promise<void> | null = null;
+  private readonly opts: Required<StarterOptions>;
 
   constructor(
-    private readonly deps: { sql: Sql; temporal: Client; config: Config; log?: (line: string) => void },
-    private readonly concurrency = 32,
-    private readonly maxQueued = 5000,
-  ) {}
+    private readonly deps: StarterDeps,
+    opts: StarterOptions = {},
+  ) {
+    this.opts = { concurrency: 32, busyConcurrency: 2, maxQueued: 5000, ...opts };
+  }
 
-  /** Queues a start behind earlier ones with the same key; false when left to the dispatcher. */
-  enqueue(m: StartableMessage, key: string = m.id): boolean {
-    if (this.unreachableUntil > Date.now() || this.queue.length >= this.maxQueued) return false;
-    this.queue.push({ m, key });
+  /**
+   * Queues a start behind earlier ones with the same key; false when left to the dispatcher.
+   * `ordered` starts also wait for every ordered start queued before them, whatever its key.
+   */
+  enqueue(m: StartableMessage, key: string = m.id, ordered = false): boolean {
+    if (this.unreachableUntil > Date.now() || this.queue.length >= this.opts.maxQueued) return false;
+    this.queue.push({ m, key, ordered });
     this.tracked.add(m.id);
     this.pump();
     return true;
@@ -41,49 +76,118 @@ export class RunStarter {
     return this.tracked.has(id);
   }
 
-  /** Resolves once nothing is queued or in flight (for shutdown and tests). */
+  /** Whether Temporal was found unreachable within the last dispatch interval. */
+  get unreachable(): boolean {
+    return this.unreachableUntil > Date.now();
+  }
+
+  /** Resolves once nothing is queued or in flight, and every confirmed start is recorded. */
   drain(): Promise<void> {
-    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
   }
 
+  private isIdle(): boolean {
+    return this.inFlight === 0 && this.queue.length === 0 && this.started.length === 0 && this.marking === null;
+  }
+
+  private limit(): number {
+    return (this.deps.load?.active ?? 0) > 0 ? this.opts.busyConcurrency : this.opts.concurrency;
+  }
+
   private pump(): void {
-    for (let i = 0; i < this.queue.length && this.inFlight < this.concurrency; ) {
+    let orderedWaits = this.orderedInFlight;
+    for (let i = 0; i < this.queue.length && this.inFlight < this.limit(); ) {
       const job = this.queue[i]!;
-      if (this.busyKeys.has(job.key)) {
+      if (this.busyKeys.has(job.key) || (job.ordered && orderedWaits)) {
+        // An ordered job that waits holds back the ordered ones behind it.
+        orderedWaits ||= job.ordered;
         i++;
         continue;
       }
       this.queue.splice(i, 1);
       this.busyKeys.add(job.key);
       this.inFlight++;
+      if (job.ordered) this.orderedInFlight = orderedWaits = true;
       void this.start(job.m).finally(() => {
         this.inFlight--;
         this.busyKeys.delete(job.key);
-        this.tracked.delete(job.m.id);
+        if (job.ordered) this.orderedInFlight = false;
         this.pump();
-        if (this.inFlight === 0 && this.queue.length === 0) this.idle.splice(0).forEach((r) => r());
+        this.settle();
       });
     }
   }
 
+  private settle(): void {
+    if (this.isIdle()) this.idle.splice(0).forEach((r) => r());
+  }
+
   private async start(m: StartableMessage): Promise<void> {
-    if (this.unreachableUntil > Date.now()) return;
-    const { sql, temporal, config } = this.deps;
+    if (this.unreachable) {
+      this.tracked.delete(m.id);
+      return;
+    }
+    const { config } = this.deps;
     try {
-      await startInboundRun(temporal, config, m, 3000);
-      await sql`UPDATE inbound_messages SET dispatch_state = 'started', dispatched_at = now()
-                WHERE id = ${m.id} AND dispatch_state = 'pending'`;
+      await startWithRepair(this.deps, m);
     } catch (err) {
       // Unreachable: Temporal is taken to be down until the dispatcher's next tick; queued starts
       // are dropped (they stay pending in PostgreSQL) instead of each waiting out the deadline.
-      // Refused: this one message is left to the dispatcher, which notes why.
+      // Refused: noted on the message, which the dispatcher tries again after the others.
       if (isTemporalUnreachable(err)) {
         this.unreachableUntil = Date.now() + config.dispatchIntervalMs;
         for (const job of this.queue) this.tracked.delete(job.m.id);
         this.queue = [];
+        this.tracked.delete(m.id);
+        this.deps.log?.(`Temporal unreachable; stored messages wait for the dispatcher: ${errorChain(err)}`);
+        return;
       }
-      this.deps.log?.(`workflow start for ${m.id} deferred to the dispatcher: ${errorChain(err)}`);
+      this.tracked.delete(m.id);
+      const error = errorChain(err);
+      this.deps.log?.(`workflow start for ${m.id} refused: ${error}`);
+      await this.deps.sql`
+        UPDATE inbound_messages SET dispatch_attempts = dispatch_attempts + 1, dispatch_error = ${error.slice(0, 1000)}
+        WHERE id = ${m.id}`.catch(() => {});
+      return;
     }
+    this.started.push(m.id);
+    this.markStarted();
+  }
+
+  /**
+   * Confirmed starts are recorded in batches: one UPDATE for all that were confirmed while the
+   * previous one ran. A start confirmed but not recorded (the process died) is started again
+   * later, which Temporal answers as already started. A message stays held until its row says
+   * `started`, so that its customer's next message does not take it for one nobody starts.
+   */
+  private markStarted(): void {
+    if (this.marking || this.started.length === 0) return;
+    const ids = this.started.splice(0);
+    this.marking = this.deps.sql`
+      UPDATE inbound_messages SET dispatch_state = 'started', dispatched_at = now(), dispatch_error = NULL
+      WHERE id IN ${this.deps.sql(ids)} AND dispatch_state = 'pending'`
+      .then(() => {}, (err) => this.deps.log?.(`recording ${ids.length} started run(s) failed; the dispatcher will confirm them: ${String(err)}`))
+      .finally(() => {
+        for (const id of ids) this.tracked.delete(id);
+        this.marking = null;
+        this.markStarted();
+        this.settle();
+      });
+  }
+}
+
+/**
+ * A namespace that lost (or never had) the project's search attributes refuses every start;
+ * registering them is safe to repeat, so the start does it and tries once more.
+ */
+async function startWithRepair(deps: StarterDeps, m: StartableMessage): Promise<void> {
+  const opts = { eagerStart: deps.eagerStart ?? false };
+  try {
+    await startInboundRun(deps.temporal, deps.config, m, opts);
+  } catch (err) {
+    if (!/search attribute/i.test(errorChain(err))) throw err;
+    await ensureSearchAttributes(deps.temporal.connection, deps.config.temporal.namespace);
+    await startInboundRun(deps.temporal, deps.config, m, opts);
   }
 }

@@ -74,6 +74,14 @@ export function kaleyraProvider(opts: { baseUrl: string; sid: string; apiKey: st
   };
 }
 
+/**
+ * Whether SMS sent through this provider come back with delivery reports, so that a run waits
+ * for them (DELIVERY_REPORT_WAIT_SECONDS). `log` sends nothing, so nothing ever reports.
+ */
+export function providerReportsDelivery(provider: Config['sms']['provider']): boolean {
+  return provider !== 'log';
+}
+
 export function createSmsProvider(config: Config): SmsProvider {
   switch (config.sms.provider) {
     case 'http':

@@ -5,7 +5,7 @@ import { loadConfig, loadDotEnv, type Config } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import type { Sql } from '../db/sql.js';
 import { startDispatcher } from '../ingest/dispatcher.js';
-import { RunStarter } from '../ingest/starter.js';
+import { createIngestion } from '../ingest/ingest.js';
 import { createMailer } from '../outbound/mailer.js';
 import { createSmsProvider } from '../outbound/sms-providers.js';
 import { createWorker } from '../worker/worker.js';
@@ -51,9 +51,10 @@ export function temporalAddress(config: Config): string {
 /** The HTTP API plus the dispatcher that starts stored messages' runs. */
 export async function startApi(opts: { config: Config; sql: Sql; temporal: Temporal; tokens: Tokens; log: (l: string) => void }): Promise<Stoppable & { port: number }> {
   const { config, sql, temporal, tokens, log } = opts;
-  const starter = new RunStarter({ sql, temporal: temporal.client, config, log });
-  const app = createApp({ sql, temporal: temporal.client, config, tokens, sms: createSmsProvider(config), log, starter });
-  const dispatcher = startDispatcher({ sql, temporal: temporal.client, config, log });
+  const ingestion = createIngestion({ sql, temporal: temporal.client, config, log, eagerStart: temporal.eagerStart });
+  await ingestion.routing.listen();
+  const app = createApp({ sql, temporal: temporal.client, config, tokens, sms: createSmsProvider(config), log, ingestion });
+  const dispatcher = startDispatcher({ sql, starter: ingestion.starter, dispatchIntervalMs: config.dispatchIntervalMs, log });
   const server = await new Promise<ReturnType<typeof serve>>((res) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => res(s));
   });
@@ -63,13 +64,14 @@ export async function startApi(opts: { config: Config; sql: Sql; temporal: Tempo
     port,
     stop: async () => {
       await new Promise<void>((res) => server.close(() => res()));
-      await starter.drain();
       await dispatcher.stop();
+      await ingestion.starter.drain();
+      await ingestion.routing.close();
     },
   };
 }
 
-export async function startWorker(opts: { config: Config; sql: Sql; address: string; log: (l: string) => void }): Promise<Stoppable> {
+export async function startWorker(opts: { config: Config; sql: Sql; address: string; log: (l: string) => void }): Promise<Stoppable & { connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: opts.address });
   const mailer = createMailer(opts.config);
   const worker = await createWorker({
@@ -81,6 +83,7 @@ export async function startWorker(opts: { config: Config; sql: Sql; address: str
   const running = worker.run();
   running.catch((e) => opts.log(`worker stopped: ${String(e)}`));
   return {
+    connection,
     stop: async () => {
       // The SDK also stops workers on SIGINT/SIGTERM by itself; shut down only a running one.
       if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -1,5 +1,6 @@
 import { Client, Connection, isGrpcServiceError, WorkflowExecutionAlreadyStartedError, type ConnectionLike } from '@temporalio/client';
 import type { Config } from '../config.js';
+import { providerReportsDelivery } from '../outbound/sms-providers.js';
 import {
   allSearchAttributes,
   INBOUND_WORKFLOW,
@@ -8,7 +9,13 @@ import {
   type InboundMessageInput,
 } from '../workflows/definitions.js';
 
-export type Temporal = { client: Client; connection: Connection; close: () => Promise<void> };
+export type Temporal = {
+  client: Client;
+  connection: ConnectionLike;
+  /** the client shares its connection with a worker of this process, so starts may be eager */
+  eagerStart: boolean;
+  close: () => Promise<void>;
+};
 
 /**
  * A lazy connection: the API starts, and keeps accepting messages, while Temporal is down;
@@ -17,7 +24,16 @@ export type Temporal = { client: Client; connection: Connection; close: () => Pr
 export function connectTemporal(address: string, namespace: string): Temporal {
   const connection = Connection.lazy({ address });
   const client = new Client({ connection, namespace });
-  return { client, connection, close: () => connection.close() };
+  return { client, connection, eagerStart: false, close: () => connection.close() };
+}
+
+/**
+ * A client over a worker's own connection (`npm start`, where API and worker share a
+ * process): eager workflow start hands a run's first task straight to that worker. The
+ * connection is the worker's, closed with it.
+ */
+export function clientOverWorkerConnection(connection: ConnectionLike, namespace: string): Temporal {
+  return { client: new Client({ connection, namespace }), connection, eagerStart: true, close: async () => {} };
 }
 
 // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (the proto package is CommonJS-only).
@@ -47,12 +63,25 @@ export type StartableMessage = {
  * Starts the message's run. A run that already exists (a second dispatcher, a retried start)
  * counts as started: the workflow id is the message id, so no message ever runs twice.
  */
-export async function startInboundRun(client: Client, config: Config, m: StartableMessage, deadlineMs = 5000): Promise<void> {
-  const input: InboundMessageInput = { messageId: m.id, webhook: config.webhook, deliveryReportWaitSeconds: config.deliveryReportWaitSeconds };
+export async function startInboundRun(
+  client: Client,
+  config: Config,
+  m: StartableMessage,
+  opts: { eagerStart?: boolean; deadlineMs?: number } = {},
+): Promise<void> {
+  const input: InboundMessageInput = {
+    messageId: m.id,
+    webhook: config.webhook,
+    // A provider that never reports delivery (`log`) leaves nothing to wait for.
+    deliveryReportWaitSeconds: providerReportsDelivery(config.sms.provider) ? config.deliveryReportWaitSeconds : 0,
+  };
   try {
-    await client.withDeadline(Date.now() + deadlineMs, () =>
+    await client.withDeadline(Date.now() + (opts.deadlineMs ?? 5000), () =>
       client.workflow.start(INBOUND_WORKFLOW, {
         taskQueue: config.temporal.taskQueue,
+        // With a worker in this process the server hands it the first workflow task in its
+        // answer: no round trip through the task queue.
+        requestEagerStart: opts.eagerStart ?? false,
         workflowId: workflowIdFor(m.id),
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',

@@ -2,7 +2,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../src/api/app.js';
-import { RunStarter } from '../../src/ingest/starter.js';
+import { createIngestion, type Ingestion } from '../../src/ingest/ingest.js';
+import type { RunStarter } from '../../src/ingest/starter.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createMailer } from '../../src/outbound/mailer.js';
 import { createSmsProvider } from '../../src/outbound/sms-providers.js';
@@ -77,14 +78,18 @@ export class Harness {
 
 export class Ctx {
   readonly app;
-  readonly starter: RunStarter;
+  readonly ingestion: Ingestion;
   constructor(
     readonly h: Harness,
     readonly config: Config,
     readonly client: Client,
   ) {
-    this.starter = new RunStarter({ sql: h.sql, temporal: client, config });
-    this.app = createApp({ sql: h.sql, temporal: client, config, tokens: { admin: ADMIN_TOKEN, ingest: INGEST_TOKEN }, sms: createSmsProvider(config), starter: this.starter });
+    this.ingestion = createIngestion({ sql: h.sql, temporal: client, config });
+    this.app = createApp({ sql: h.sql, temporal: client, config, tokens: { admin: ADMIN_TOKEN, ingest: INGEST_TOKEN }, sms: createSmsProvider(config), ingestion: this.ingestion });
+  }
+
+  get starter(): RunStarter {
+    return this.ingestion.starter;
   }
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {

@@ -42,7 +42,7 @@ describe('RunStarter', () => {
 
   it('leaves everything to the dispatcher once Temporal is unreachable', async () => {
     const { events, client } = recordingClient(() => 5, () => new Error('14 UNAVAILABLE: No connection established'));
-    const starter = new RunStarter({ sql, temporal: client, config }, 1);
+    const starter = new RunStarter({ sql, temporal: client, config }, { concurrency: 1 });
     starter.enqueue(msg('x1'), 'X');
     starter.enqueue(msg('x2'), 'Y');
     await starter.drain();

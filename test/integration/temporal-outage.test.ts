@@ -52,7 +52,7 @@ it('accepts messages while Temporal is down and runs them, in arrival order, onc
   const pending = await h.sql`SELECT id FROM inbound_messages WHERE dispatch_state = 'pending' ORDER BY seq`;
   expect(pending.map((r) => r.id)).toEqual([poison, ...ids, stop]);
   expect((await a.call('GET', `/logs/${ids[0]}`)).body.run_status).toBe('queued');
-  expect(await dispatchPending({ sql: h.sql, temporal: ctx.client, config: ctx.config })).toBe(0);
+  expect(await dispatchPending({ sql: h.sql, starter: ctx.starter })).toBe(0);
 
   // Temporal comes back on the same address.
   server = spawn(temporalCliPath(), ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error'], { stdio: 'ignore' });
@@ -78,7 +78,7 @@ it('accepts messages while Temporal is down and runs them, in arrival order, onc
     // The lazy client reconnects by itself; dispatcher ticks start everything stored, in order.
     let started = 0;
     for (let i = 0; i < 20 && started < all.length; i++) {
-      started += await dispatchPending({ sql: h.sql, temporal: ctx.client, config: ctx.config });
+      started += await dispatchPending({ sql: h.sql, starter: ctx.starter });
       if (started < all.length) await new Promise((r) => setTimeout(r, 500));
     }
     expect(started).toBe(all.length);

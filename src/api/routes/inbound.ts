@@ -1,16 +1,25 @@
 import { Hono } from 'hono';
-import { ingest, inboundInputSchema } from '../../ingest/ingest.js';
-import type { RunStarter } from '../../ingest/starter.js';
+import { ingest, inboundInputSchema, type Ingestion } from '../../ingest/ingest.js';
 import { requireBearer } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { fromZod, parseJson, rejectNul } from '../errors.js';
 
 /** The carrier / SMSC side: one MO per request, 202 once it is stored (SPEC §5, §6). */
-export function inboundRoutes(deps: AppDeps & { starter: RunStarter }) {
+export function inboundRoutes(deps: AppDeps & { ingestion: Ingestion }) {
   const app = new Hono();
+  const { ingestion } = deps;
+  // The starter yields to requests being answered: a burst is acknowledged before its runs start.
+  app.use('*', async (_c, next) => {
+    ingestion.load.active++;
+    try {
+      await next();
+    } finally {
+      ingestion.load.active--;
+    }
+  });
   app.post('/', requireBearer(deps.tokens.ingest, 'ingest'), async (c) => {
     const input = await parseJson(c, inboundInputSchema);
-    const { result } = await ingest(deps, input);
+    const { result } = await ingest(ingestion, input);
     return c.json(result, 202);
   });
 
@@ -21,7 +30,7 @@ export function inboundRoutes(deps: AppDeps & { starter: RunStarter }) {
     rejectNul(query);
     const parsed = inboundInputSchema.safeParse(query);
     if (!parsed.success) throw fromZod(parsed.error);
-    const { result } = await ingest(deps, parsed.data);
+    const { result } = await ingest(ingestion, parsed.data);
     return c.json(result, 202);
   });
 

@@ -1,0 +1,166 @@
+import type { Sql } from '../db/sql.js';
+import { firstWord, matchMessage, type KeywordCandidate, type MatchResult } from '../domain/matching.js';
+import { countryOf, customerE164, isE164 } from '../domain/phone.js';
+
+/** What ingest needs to know about one inbound number, read once and kept until it changes. */
+export type NumberRoute = {
+  number: string;
+  /** the number's one account; null on a shared short code (unmatched traffic is no single tenant's) */
+  owner: string | null;
+  /** the country of each account on the number, to read national customer numbers */
+  countries: Map<string, string>;
+  defaultConfig: { id: string; sid: string } | null;
+  /** keyword and alias phrases by their first word, each with the account it belongs to */
+  keywords: Map<string, (KeywordCandidate & { sid: string })[]>;
+};
+
+export type RoutedMatch = MatchResult & { sid: string | null };
+
+/** SPEC §3 over a cached number: the pure matcher picks, the route says whose it is. */
+export function matchRoute(route: NumberRoute | null, message: string, receivedAt: Date): RoutedMatch {
+  if (!route) return { outcome: 'unknown_number', configId: null, keyword: null, matchedWords: 0, sid: null };
+  const word = firstWord(message);
+  const candidates = (word && route.keywords.get(word)) || [];
+  const result = matchMessage({ message, candidates, defaultConfigId: route.defaultConfig?.id ?? null, receivedAt });
+  const sid =
+    result.configId === null ? route.owner
+    : result.configId === route.defaultConfig?.id ? route.defaultConfig.sid
+    : candidates.find((c) => c.configId === result.configId)!.sid;
+  return { ...result, sid };
+}
+
+/**
+ * A national customer number is read as a number of the long code's country (the carrier's
+ * network), else of the account's country (a short code): one customer is one E.164 number
+ * for opt-outs, however the carrier writes it.
+ */
+export function customerNumber(raw: string, recipient: string, route: NumberRoute | null, sid: string | null): string {
+  if (isE164(raw)) return raw;
+  const country = countryOf(recipient) ?? (sid ? route?.countries.get(sid) : undefined) ?? null;
+  return customerE164(raw, country) ?? raw;
+}
+
+type Entry = { route: NumberRoute | null; at: number };
+
+/**
+ * The routing of inbound numbers, kept in memory so that ingest costs one INSERT. Entries are
+ * dropped when PostgreSQL says their number's routing changed (the triggers of migration 005
+ * NOTIFY every API process on commit), when this process changed it (`invalidate`, at once,
+ * so its own next request sees the change), and after `ttlMs` as a backstop. A lost listen
+ * connection clears everything when it comes back. Expiry needs no invalidation: candidates
+ * carry their `expires_at`, and matching compares it with each message's time.
+ */
+export class RoutingCache {
+  private readonly entries = new Map<string, Entry>();
+  /** national digits ("9876543210") → the one long code ending in them, or the digits themselves */
+  private readonly national = new Map<string, string>();
+  /** bumped on every invalidation: a load that raced one is used once, not kept */
+  private generation = 0;
+  private unlisten: (() => Promise<void>) | null = null;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly opts: { maxEntries?: number; ttlMs?: number } = {},
+  ) {}
+
+  /** Subscribes to routing changes made by any process; resolves once listening. */
+  async listen(): Promise<void> {
+    const sub = await this.sql.listen(
+      'routing_changed',
+      (number) => this.invalidate(number === '*' ? undefined : number),
+      // Called on every (re)connect: changes made while disconnected were not heard.
+      () => this.invalidate(),
+    );
+    this.unlisten = sub.unlisten;
+  }
+
+  async close(): Promise<void> {
+    await this.unlisten?.().catch(() => {});
+    this.unlisten = null;
+  }
+
+  /** Forgets one number, or everything. */
+  invalidate(number?: string): void {
+    this.generation++;
+    if (number === undefined) {
+      this.entries.clear();
+      this.national.clear();
+      return;
+    }
+    this.entries.delete(number);
+  }
+
+  /** The stored number a carrier's recipient stands for, and its routing (null: unknown number). */
+  async lookup(recipient: string): Promise<{ recipient: string; route: NumberRoute | null }> {
+    const number = /^\d{10}$/.test(recipient) ? await this.resolveNational(recipient) : recipient;
+    const hit = this.entries.get(number);
+    if (hit && Date.now() - hit.at < (this.opts.ttlMs ?? 60_000)) {
+      // Most recently used last, so the oldest entry is the one dropped when full.
+      this.entries.delete(number);
+      this.entries.set(number, hit);
+      return { recipient: number, route: hit.route };
+    }
+    const generation = this.generation;
+    const route = await loadRoute(this.sql, number);
+    if (generation === this.generation) {
+      this.entries.set(number, { route, at: Date.now() });
+      if (this.entries.size > (this.opts.maxEntries ?? 10_000)) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return { recipient: number, route };
+  }
+
+  /**
+   * Numbers are stored in E.164; a carrier may send a long code's 10 national digits. When one
+   * long code ends in those digits it is the one meant; otherwise the number is taken as given.
+   */
+  private async resolveNational(digits: string): Promise<string> {
+    const known = this.national.get(digits);
+    if (known !== undefined) return known;
+    const generation = this.generation;
+    const matches = await this.sql<{ number: string }[]>`
+      SELECT number FROM numbers WHERE kind = 'long_code' AND number LIKE ${'%' + digits} LIMIT 2`;
+    const resolved = matches.length === 1 ? matches[0]!.number : digits;
+    if (generation === this.generation && this.national.size < (this.opts.maxEntries ?? 10_000)) this.national.set(digits, resolved);
+    return resolved;
+  }
+}
+
+type NumberRow = { number: string; shared: boolean; accounts: { sid: string; country: string }[] };
+type KeywordRow = { config_id: string; sid: string; phrase: string; first_word: string; keyword: string; expires_at: Date | null; is_default: boolean };
+
+async function loadRoute(sql: Sql, number: string): Promise<NumberRoute | null> {
+  const [[num], rows] = await Promise.all([
+    sql<NumberRow[]>`
+      SELECT n.number, n.shared,
+             coalesce((SELECT json_agg(json_build_object('sid', a.sid, 'country', a.country) ORDER BY a.sid)
+                       FROM number_accounts na JOIN accounts a ON a.sid = na.sid WHERE na.number = n.number), '[]') AS accounts
+      FROM numbers n WHERE n.number = ${number}`,
+    // Keyword phrases and the default configuration in one read.
+    sql<KeywordRow[]>`
+      SELECT k.config_id, k.sid, k.phrase, k.first_word, c.keyword, c.expires_at, false AS is_default
+      FROM config_keywords k JOIN receive_configs c ON c.id = k.config_id
+      WHERE k.number = ${number}
+      UNION ALL
+      SELECT id, sid, '', '', NULL, NULL, true FROM receive_configs WHERE number = ${number} AND is_default`,
+  ]);
+  if (!num) return null;
+  const keywords = new Map<string, (KeywordCandidate & { sid: string })[]>();
+  let defaultConfig: NumberRoute['defaultConfig'] = null;
+  for (const r of rows) {
+    if (r.is_default) {
+      defaultConfig = { id: r.config_id, sid: r.sid };
+      continue;
+    }
+    const list = keywords.get(r.first_word) ?? [];
+    list.push({ configId: r.config_id, sid: r.sid, phrase: r.phrase, keyword: r.keyword, expiresAt: r.expires_at });
+    keywords.set(r.first_word, list);
+  }
+  return {
+    number: num.number,
+    // the lowest sid, as before the cache, should a dedicated number ever hold two
+    owner: num.shared ? null : (num.accounts[0]?.sid ?? null),
+    countries: new Map(num.accounts.map((a) => [a.sid, a.country])),
+    defaultConfig,
+    keywords,
+  };
+}
