@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { allSearchAttributes } from '../../src/workflows/definitions.js';
@@ -30,4 +31,18 @@ let bundle: Promise<WorkflowBundle> | null = null;
 export function workflowBundle(): Promise<WorkflowBundle> {
   bundle ??= bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
   return bundle;
+}
+
+/** What a run cost the Temporal server: its history events, workflow tasks, local and regular activities. */
+export async function historyShape(client: Client, workflowId: string) {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const events = history.events ?? [];
+  return {
+    events: events.length,
+    workflowTasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length,
+    localActivities: events.filter((e) => e.markerRecordedEventAttributes).length,
+    activities: events
+      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name!),
+  };
 }

@@ -5,6 +5,7 @@ import { randomId, type Account, type Ctx } from '../helpers/harness.js';
 import { Receiver } from '../helpers/http.js';
 import { MailSink } from '../helpers/smtp.js';
 import { temporalSuite } from '../helpers/suite.js';
+import { historyShape } from '../helpers/temporal.js';
 
 // The suite's receiver takes the SMS of the `http` provider; mail goes to a real SMTP server.
 const s = temporalSuite();
@@ -442,6 +443,9 @@ describe('retries', () => {
     expect(outbox.body.data).toEqual([expect.objectContaining({ status: 'sent', attempts: 2, provider_message_id: 'prov-1' })]);
     const action = (await a.call('GET', `/logs/${id}`)).body.actions[0];
     expect(action).toMatchObject({ status: 'succeeded', attempts: 2, last_error: null });
+    // The first send was a local activity; the retry, the regular activity under its policy.
+    const shape = await historyShape(ctx.client, `mo-${id}`);
+    expect(shape.activities).toEqual(['sendSmsAction']);
   });
 
   it('does not send again when the activity runs again after a send that succeeded', async () => {

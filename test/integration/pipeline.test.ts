@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomId } from '../helpers/harness.js';
 import { temporalSuite } from '../helpers/suite.js';
+import { historyShape } from '../helpers/temporal.js';
 
 const s = temporalSuite();
 
@@ -192,6 +193,28 @@ describe('an MO message travels to the webhook through a Temporal run', () => {
     expect(log.body.actions).toEqual([expect.objectContaining({ type: 'trigger', status: 'succeeded', attempts: 3, last_error: null })]);
     const attempts = await s.h.sql`SELECT attempt, status_code, response_head FROM delivery_attempts WHERE delivery_id = ${`mo-${id}-trigger`} ORDER BY created_at`;
     expect(attempts.map((r) => [r.attempt, r.status_code, r.response_head])).toEqual([[1, 500, 'boom 1'], [2, 500, 'boom 2'], [3, 200, 'fine']]);
+    // The first attempt was local; after it failed, the regular activity took over, with the
+    // configured retry period as its schedule-to-close timeout.
+    const history = await ctx.client.workflow.getHandle(`mo-${id}`).fetchHistory();
+    const scheduled = history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!);
+    expect(scheduled.map((a) => a.activityType!.name)).toEqual(['deliverWebhook']);
+    expect(Number(scheduled[0]!.scheduleToCloseTimeout!.seconds)).toBe(ctx.config.webhook.retryHours * 3600);
+  });
+
+  it('runs a trigger-only keyword whose webhook answers at once in one workflow task', async () => {
+    const ctx = s.h.context();
+    const a = await ctx.account();
+    await a.config({ keyword: 'CHEAP', trigger: { url: s.hooks.url('/cheap') } });
+    const id = randomId();
+    await a.send('cheap', { id });
+    const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
+    expect(state.actions.trigger).toBe('succeeded');
+    const shape = await historyShape(ctx.client, `mo-${id}`);
+    expect(shape.workflowTasks).toBe(1);
+    expect(shape.activities).toEqual([]);
+    expect(shape.events).toBeLessThanOrEqual(8);
+    const [delivery] = await s.h.sql`SELECT status, attempts FROM deliveries WHERE id = ${`mo-${id}-trigger`}`;
+    expect(delivery).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
   it('does not retry a 400 and records the failure', async () => {
