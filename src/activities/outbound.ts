@@ -25,6 +25,7 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
               WHERE log_id = ${logId} AND type = ${type}`;
   }
 
+  /** Records how the send ended on the action; a send made by this attempt counts as one. */
   async function finish(logId: string, type: ActionType, r: SendOutcome): Promise<ActionResult> {
     if (r.outcome === 'opted_out') {
       await sql`UPDATE message_actions SET status = 'skipped', last_error = 'opted_out', updated_at = now()
@@ -32,7 +33,8 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
       return { status: 'skipped', outboxId: null, reason: 'opted_out' };
     }
     const detail = { outbox_id: r.row!.id, provider_message_id: r.row!.provider_message_id };
-    await sql`UPDATE message_actions SET status = 'succeeded', last_error = NULL, detail = detail || ${sql.json(detail)}, updated_at = now()
+    await sql`UPDATE message_actions SET status = 'succeeded', last_error = NULL, detail = detail || ${sql.json(detail)},
+                     attempts = attempts + ${r.outcome === 'sent' ? 1 : 0}, updated_at = now()
               WHERE log_id = ${logId} AND type = ${type}`;
     return { status: 'succeeded', outboxId: r.row!.id, reason: null };
   }
@@ -50,7 +52,6 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
         await recordAttempt(a.logId, a.type, e instanceof Error ? e.message : String(e));
         classify(e);
       }
-      if (r.outcome === 'sent') await recordAttempt(a.logId, a.type, null);
       return finish(a.logId, a.type, r);
     },
 
@@ -62,7 +63,6 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
         await recordAttempt(a.logId, 'forward_email', e instanceof Error ? e.message : String(e));
         classify(e);
       }
-      if (r.outcome === 'sent') await recordAttempt(a.logId, 'forward_email', null);
       return finish(a.logId, 'forward_email', r);
     },
 

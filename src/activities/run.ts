@@ -6,8 +6,8 @@ import { formatInZone } from '../domain/time.js';
 import type { AutoReply, Forward, Unsubscribe } from '../domain/receive-config.js';
 import type { SubscriptionChange } from '../domain/subscriptions.js';
 import { buildVariables, render, type MessageVariables } from '../domain/variables.js';
-import { workflowIdFor, type ActionStatus, type ActionType, type RunPlan } from '../workflows/definitions.js';
-import { prepareTrigger } from './trigger.js';
+import { workflowIdFor, type ActionStatus, type ActionType, type RunPlan, type WebhookRequest } from '../workflows/definitions.js';
+import { renderTrigger, requestOf, type DeliveryRow, type ProfileForRender, type TriggerConfig } from './trigger.js';
 
 export type RunDeps = { sql: Sql; config: Config };
 
@@ -17,47 +17,54 @@ type MessageRow = {
   outcome: string; config_id: string | null; matched_words: number; timezone: string | null;
 };
 
-type ConfigRow = {
-  id: string; sid: string; keyword: string | null; template_names: string[]; expires_at: Date | null;
+
+type PrepareRow = MessageRow & {
+  c_id: string | null; c_keyword: string | null; template_names: string[]; expires_at: Date | null;
   expiry_message: string | null; expiry_sender: string | null; expiry_route: string | null; expiry_template_id: string | null;
   auto_reply: AutoReply | null; reply_at: Date | null; forward: Forward | null;
-  subscribe: boolean; unsubscribe: Unsubscribe | null;
-  trigger: { url?: string | null; method?: 'POST' | 'GET' | null; body?: string | null; content_type?: string | null; callback_profile_id?: string | null } | null;
+  subscribe: boolean | null; unsubscribe: Unsubscribe | null; trigger: TriggerConfig | null;
+  p_id: string | null; p_url: string; p_http_method: 'POST' | 'GET'; p_body: ProfileForRender['body']; p_content_type: string | null; p_enc: ProfileForRender['enc'];
 };
+
+/** One action the run will take, recorded when the run is prepared. */
+type PlannedAction = { type: ActionType; status: ActionStatus; detail: Record<string, unknown> };
 
 export function createRunActivities({ sql }: RunDeps) {
   return {
     /**
      * Reads the message and its configuration as they are now, re-checks expiry against the
      * message's arrival time (the configuration may have changed since), and records the
-     * actions the run will take. Safe to retry: every write is an upsert.
+     * actions the run will take: one read and one write. Safe to retry: every write is an
+     * upsert, and a delivery stored by an earlier try is kept as it was.
      */
     async prepareRun(messageId: string): Promise<RunPlan | null> {
-      const [m] = await sql<MessageRow[]>`
+      const [m] = await sql<PrepareRow[]>`
         SELECT m.id, m.sid, m.source, m.recipient, m.message, m.operator, m.circle, m.received_at,
-               m.keyword, m.outcome, m.config_id, m.matched_words, a.timezone
-        FROM inbound_messages m LEFT JOIN accounts a ON a.sid = m.sid
+               m.keyword, m.outcome, m.config_id, m.matched_words, a.timezone,
+               c.id AS c_id, c.keyword AS c_keyword, c.template_names, c.expires_at, c.trigger, c.expiry_message,
+               c.expiry_sender, c.expiry_route, c.expiry_template_id, c.auto_reply, c.reply_at, c.forward,
+               c.subscribe, c.unsubscribe,
+               p.id AS p_id, p.url AS p_url, p.http_method AS p_http_method, p.body AS p_body,
+               p.content_type AS p_content_type, p.enc AS p_enc
+        FROM inbound_messages m
+        LEFT JOIN accounts a ON a.sid = m.sid
+        LEFT JOIN receive_configs c ON c.id = m.config_id AND c.sid = m.sid
+        LEFT JOIN callback_profiles p ON p.id::text = c.trigger->>'callback_profile_id' AND p.sid = m.sid
         WHERE m.id = ${messageId}`;
       if (!m || !m.sid || !m.config_id) return null;
-      const [c] = await sql<ConfigRow[]>`
-        SELECT id, sid, keyword, template_names, expires_at, trigger, expiry_message, expiry_sender, expiry_route,
-               expiry_template_id, auto_reply, reply_at,
-               forward, subscribe, unsubscribe
-        FROM receive_configs WHERE id = ${m.config_id} AND sid = ${m.sid}`;
-      if (!c) {
+      if (!m.c_id) {
         await sql`UPDATE inbound_messages SET run_status = 'config_deleted' WHERE id = ${messageId}`;
         return null;
       }
       let outcome = m.outcome as RunPlan['outcome'];
       if (outcome === 'keyword' || outcome === 'expired') {
-        outcome = isExpired(c.expires_at, m.received_at) ? 'expired' : 'keyword';
+        outcome = isExpired(m.expires_at, m.received_at) ? 'expired' : 'keyword';
       }
-      await sql`UPDATE inbound_messages SET outcome = ${outcome}, run_status = 'running' WHERE id = ${messageId}`;
 
       const words = tokenize(m.message);
       const vars = buildVariables({
         id: m.id,
-        kid: c.id,
+        kid: m.c_id,
         source: m.source,
         recipient: m.recipient,
         message: m.message,
@@ -65,58 +72,71 @@ export function createRunActivities({ sql }: RunDeps) {
         operator: m.operator,
         circle: m.circle,
         timestamp: formatInZone(m.received_at, m.timezone ?? 'UTC'),
-        named: bindTemplate(c.template_names, words.slice(m.matched_words)),
+        named: bindTemplate(m.template_names, words.slice(m.matched_words)),
       });
 
       const plan: RunPlan = {
-        messageId, sid: m.sid, outcome, configId: c.id, trigger: null,
+        messageId, sid: m.sid, outcome, configId: m.c_id, trigger: null,
         autoReply: null, expiryMessage: null, forwardSms: null, forwardEmail: null, subscription: null,
       };
+      const actions: PlannedAction[] = [];
       const key = (type: ActionType) => `${workflowIdFor(m.id)}-${type}`;
-      const reply = c.auto_reply;
+      const reply = m.auto_reply;
       if (outcome === 'expired') {
-        if (c.expiry_message) {
+        if (m.expiry_message) {
           // Its own sender, else the auto reply's, else the number itself; route and DLT
           // template are its own (an auto reply's template is registered for another text).
           plan.expiryMessage = {
             type: 'expiry_message', logId: m.id, sid: m.sid, idempotencyKey: key('expiry_message'),
-            sender: c.expiry_sender ?? reply?.sender ?? m.recipient, to: m.source, body: render(c.expiry_message, vars, 'text'),
-            route: c.expiry_route, templateId: c.expiry_template_id,
+            sender: m.expiry_sender ?? reply?.sender ?? m.recipient, to: m.source, body: render(m.expiry_message, vars, 'text'),
+            route: m.expiry_route, templateId: m.expiry_template_id,
           };
-          await upsertAction(sql, m.id, 'expiry_message', 'pending');
+          actions.push({ type: 'expiry_message', status: 'pending', detail: {} });
         }
+        await recordPlan(sql, messageId, outcome, actions, null);
         return plan;
       }
       if (reply) {
-        const at = reply.schedule.type === 'scheduled' && c.reply_at ? c.reply_at.toISOString() : null;
+        const at = reply.schedule.type === 'scheduled' && m.reply_at ? m.reply_at.toISOString() : null;
         plan.autoReply = {
           type: 'auto_reply', logId: m.id, sid: m.sid, idempotencyKey: key('auto_reply'),
           sender: reply.sender, to: m.source, body: render(reply.message, vars, 'text'),
           route: reply.route ?? null, templateId: reply.template_id ?? null, at,
         };
-        await upsertAction(sql, m.id, 'auto_reply', at ? 'scheduled' : 'pending', at ? { scheduled_at: at } : {});
+        actions.push({ type: 'auto_reply', status: at ? 'scheduled' : 'pending', detail: at ? { scheduled_at: at } : {} });
       }
-      if (c.forward?.sms) {
-        const f = c.forward.sms;
+      if (m.forward?.sms) {
+        const f = m.forward.sms;
         plan.forwardSms = {
           type: 'forward_sms', logId: m.id, sid: m.sid, idempotencyKey: key('forward_sms'),
           sender: f.sender, to: f.to, body: forwardText(m), route: f.route ?? null, templateId: f.template_id ?? null,
         };
-        await upsertAction(sql, m.id, 'forward_sms', 'pending');
+        actions.push({ type: 'forward_sms', status: 'pending', detail: {} });
       }
-      if (c.forward?.email) {
-        plan.forwardEmail = { logId: m.id, sid: m.sid, idempotencyKey: key('forward_email'), to: c.forward.email.to, ...forwardEmail(m, vars) };
-        await upsertAction(sql, m.id, 'forward_email', 'pending');
+      if (m.forward?.email) {
+        plan.forwardEmail = { logId: m.id, sid: m.sid, idempotencyKey: key('forward_email'), to: m.forward.email.to, ...forwardEmail(m, vars) };
+        actions.push({ type: 'forward_email', status: 'pending', detail: {} });
       }
-      if (c.subscribe || c.unsubscribe) {
-        const type = c.subscribe ? 'subscribe' : 'unsubscribe';
-        const change: SubscriptionChange = c.subscribe ? { kind: 'subscribe' }
-          : c.unsubscribe!.scope === 'all' ? { kind: 'unsubscribe', scope: 'all' }
-          : { kind: 'unsubscribe', scope: 'configured', senders: c.unsubscribe!.senders };
+      if (m.subscribe || m.unsubscribe) {
+        const type = m.subscribe ? 'subscribe' : 'unsubscribe';
+        const change: SubscriptionChange = m.subscribe ? { kind: 'subscribe' }
+          : m.unsubscribe!.scope === 'all' ? { kind: 'unsubscribe', scope: 'all' }
+          : { kind: 'unsubscribe', scope: 'configured', senders: m.unsubscribe!.senders };
         plan.subscription = { type, logId: m.id, sid: m.sid, msisdn: m.source, viaNumber: m.recipient, change, receivedAt: m.received_at.toISOString() };
-        await upsertAction(sql, m.id, type, 'pending');
+        actions.push({ type, status: 'pending', detail: {} });
       }
-      if (c.trigger) plan.trigger = await prepareTrigger(sql, { id: m.id, sid: m.sid }, c.trigger, vars);
+      let request: WebhookRequest | null = null;
+      if (m.trigger) {
+        const profile = m.p_id ? { id: m.p_id, url: m.p_url, http_method: m.p_http_method, body: m.p_body, content_type: m.p_content_type, enc: m.p_enc } : null;
+        const rendered = renderTrigger({ id: m.id, sid: m.sid }, m.trigger, profile, vars);
+        if (rendered && 'skip' in rendered) {
+          actions.push({ type: 'trigger', status: 'skipped', detail: { reason: rendered.skip } });
+        } else if (rendered) {
+          request = rendered;
+          actions.push({ type: 'trigger', status: 'pending', detail: { delivery_id: rendered.deliveryId, ...(rendered.profileId ? { callback_profile_id: rendered.profileId } : {}) } });
+        }
+      }
+      plan.trigger = await recordPlan(sql, messageId, outcome, actions, request);
       return plan;
     },
 
@@ -156,9 +176,32 @@ function forwardEmail(m: { source: string; recipient: string; message: string; k
   };
 }
 
-export async function upsertAction(sql: Sql, logId: string, type: ActionType, status: ActionStatus, detail: Record<string, unknown> = {}): Promise<void> {
-  await sql`
-    INSERT INTO message_actions (log_id, type, status, detail)
-    VALUES (${logId}, ${type}, ${status}, ${sql.json(detail as never)})
-    ON CONFLICT (log_id, type) DO NOTHING`;
+/**
+ * Records a prepared run in one statement: the outcome, the planned actions (ones recorded
+ * by an earlier try stay as they are), and the trigger's delivery. Answers the delivery's
+ * request: the one stored by an earlier try when there is one, so every attempt and replay
+ * sends the same request; else the one just stored.
+ */
+async function recordPlan(sql: Sql, logId: string, outcome: string, actions: PlannedAction[], request: WebhookRequest | null): Promise<WebhookRequest | null> {
+  const [stored] = await sql<DeliveryRow[]>`
+    WITH run AS (
+      UPDATE inbound_messages SET outcome = ${outcome}, run_status = 'running' WHERE id = ${logId}
+    ), planned AS (
+      INSERT INTO message_actions (log_id, type, status, detail)
+      SELECT ${logId}, type, status, detail::jsonb
+      FROM unnest(${actions.map((a) => a.type)}::text[], ${actions.map((a) => a.status)}::text[], ${actions.map((a) => JSON.stringify(a.detail))}::text[])
+           AS a (type, status, detail)
+      ON CONFLICT (log_id, type) DO NOTHING
+    ), delivery AS (
+      INSERT INTO deliveries (id, sid, log_id, profile_id, url, method, request_headers, body, status)
+      SELECT ${request?.deliveryId ?? null}, ${request?.sid ?? null}, ${logId}, ${request?.profileId ?? null}::uuid, ${request?.url ?? null},
+             ${request?.method ?? null}, ${request ? JSON.stringify(request.headers) : null}::jsonb, ${request?.body ?? null}, 'pending'
+      WHERE ${request !== null}
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id
+    )
+    SELECT id, log_id, sid, profile_id, url, method, request_headers, body FROM deliveries
+    WHERE id = ${request?.deliveryId ?? null} AND NOT EXISTS (SELECT 1 FROM delivery)`;
+  if (!request) return null;
+  return stored ? requestOf(stored) : request;
 }

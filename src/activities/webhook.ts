@@ -196,29 +196,30 @@ async function readHead(res: Response, max: number): Promise<string> {
  */
 async function recordAttempt(sql: Sql, req: WebhookRequest, s: Sent, verdict: DeliveryVerdict): Promise<void> {
   const status = verdict === 'delivered' ? 'succeeded' : 'pending';
-  await sql.begin(async (tx) => {
-    await tx`
+  // One statement, so one round trip and one commit: the attempt, the delivery, the action
+  // and the profile change together or not at all.
+  await sql`
+    WITH attempt AS (
       INSERT INTO delivery_attempts (delivery_id, attempt, round, status_code, latency_ms, error, response_head)
       SELECT ${req.deliveryId}, coalesce(max(a.attempt), 0) + 1, d.replays, ${s.statusCode}, ${s.latencyMs}, ${s.error}, ${s.head}
       FROM deliveries d LEFT JOIN delivery_attempts a ON a.delivery_id = d.id
-      WHERE d.id = ${req.deliveryId} GROUP BY d.replays`;
-    await tx`
+      WHERE d.id = ${req.deliveryId} GROUP BY d.replays
+    ), delivery AS (
       UPDATE deliveries SET attempts = attempts + 1, last_status_code = ${s.statusCode}, last_error = ${s.error},
              last_attempt_at = now(), status = ${status}, updated_at = now()
-      WHERE id = ${req.deliveryId}`;
-    await tx`
+      WHERE id = ${req.deliveryId}
+    ), action AS (
       UPDATE message_actions SET attempts = attempts + 1, last_error = ${s.error}, status = ${status}, updated_at = now()
-      WHERE log_id = ${req.logId} AND type = 'trigger'`;
-    if (!req.profileId) return;
-    if (verdict === 'delivered') {
-      await tx`UPDATE callback_profiles SET consecutive_failures = 0 WHERE id = ${req.profileId} AND consecutive_failures <> 0`;
-    } else if (s.statusCode === 410) {
-      await tx`
-        UPDATE callback_profiles SET status = 'auto_disabled', disabled_reason = 'the endpoint answered 410 Gone',
-               disabled_at = now(), updated_at = now()
-        WHERE id = ${req.profileId} AND status = 'active'`;
-    }
-  });
+      WHERE log_id = ${req.logId} AND type = 'trigger'
+    ), healthy AS (
+      UPDATE callback_profiles SET consecutive_failures = 0
+      WHERE ${verdict === 'delivered'} AND id = ${req.profileId}::uuid AND consecutive_failures <> 0
+    ), gone AS (
+      UPDATE callback_profiles SET status = 'auto_disabled', disabled_reason = 'the endpoint answered 410 Gone',
+             disabled_at = now(), updated_at = now()
+      WHERE ${verdict !== 'delivered' && s.statusCode === 410} AND id = ${req.profileId}::uuid AND status = 'active'
+    )
+    SELECT 1`;
 }
 
 async function markSkipped(sql: Sql, req: WebhookRequest, reason: string): Promise<void> {

@@ -8,10 +8,13 @@ export type SigningSecretRow = { signing_secret: string; previous_signing_secret
  * profile), made on first use. Read by the API (to show it) and by the webhook activity.
  */
 export async function accountSigningSecret(sql: Sql, sid: string): Promise<SigningSecretRow> {
+  const read = () => sql<SigningSecretRow[]>`
+    SELECT signing_secret, previous_signing_secret, previous_secret_until FROM account_signing_secrets WHERE sid = ${sid}`;
+  // Read first: every webhook delivery asks, and only the first one ever needs to write.
+  const [row] = await read();
+  if (row) return row;
   await sql`
     INSERT INTO account_signing_secrets (sid, signing_secret) VALUES (${sid}, ${generateSigningSecret()})
     ON CONFLICT (sid) DO NOTHING`;
-  const [row] = await sql<SigningSecretRow[]>`
-    SELECT signing_secret, previous_signing_secret, previous_secret_until FROM account_signing_secrets WHERE sid = ${sid}`;
-  return row!;
+  return (await read())[0]!;
 }

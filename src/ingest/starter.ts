@@ -20,9 +20,11 @@ export type StarterDeps = {
 };
 
 export type StarterOptions = {
-  /** starts in flight when ingest is quiet */
+  /** starts in flight when ingest is not saturated */
   concurrency?: number;
-  /** starts in flight while ingest requests are being answered: a burst is acknowledged first */
+  /** ingest requests in flight from which ingest counts as saturated (a burst is arriving) */
+  busyAt?: number;
+  /** starts in flight while ingest is saturated: a burst is acknowledged first */
   busyConcurrency?: number;
   /** starts that may wait in memory; beyond, messages stay pending for the dispatcher */
   maxQueued?: number;
@@ -34,9 +36,11 @@ export type StarterOptions = {
  * (stored while Temporal was down, past `maxQueued`, or by a process that died). Starts with
  * the same key (one customer on one number) run one after another, in the order queued.
  *
- * While ingest is answering requests at most `busyConcurrency` starts are in flight: starting
- * a run costs the Temporal server (and, with a worker in this process, this process) far more
- * than storing a message, and must not slow the acknowledgement of a burst. Memory is bounded
+ * While ingest is saturated (`busyAt` requests or more in flight: a burst is arriving) at most
+ * `busyConcurrency` starts are in flight, none by default: starting a run costs the Temporal
+ * server (and, with a worker in this process, this process) far more than storing a message,
+ * and must not slow the acknowledgement of a burst. Steady traffic that ingest keeps up with
+ * never holds starts back. Memory is bounded
  * by `maxQueued`: the messages themselves wait in PostgreSQL, `pending` until a start is
  * confirmed, so nothing here can lose one.
  */
@@ -44,6 +48,7 @@ export class RunStarter {
   private queue: Job[] = [];
   private inFlight = 0;
   private orderedInFlight = false;
+  private pumpScheduled = false;
   private busyKeys = new Set<string>();
   private tracked = new Set<string>();
   private unreachableUntil = 0;
@@ -56,7 +61,7 @@ export class RunStarter {
     private readonly deps: StarterDeps,
     opts: StarterOptions = {},
   ) {
-    this.opts = { concurrency: 32, busyConcurrency: 2, maxQueued: 5000, ...opts };
+    this.opts = { concurrency: 32, busyAt: 8, busyConcurrency: 0, maxQueued: 5000, ...opts };
   }
 
   /**
@@ -67,7 +72,7 @@ export class RunStarter {
     if (this.unreachableUntil > Date.now() || this.queue.length >= this.opts.maxQueued) return false;
     this.queue.push({ m, key, ordered });
     this.tracked.add(m.id);
-    this.pump();
+    this.schedulePump();
     return true;
   }
 
@@ -92,7 +97,26 @@ export class RunStarter {
   }
 
   private limit(): number {
-    return (this.deps.load?.active ?? 0) > 0 ? this.opts.busyConcurrency : this.opts.concurrency;
+    return (this.deps.load?.active ?? 0) >= this.opts.busyAt ? this.opts.busyConcurrency : this.opts.concurrency;
+  }
+
+  /** Ingest answered a request: starts held back while it was saturated may go now. */
+  nudge(): void {
+    if (this.queue.length > 0 && this.inFlight < this.limit()) this.pump();
+  }
+
+  /**
+   * Starts go once the current I/O is done: the request that queued one gets its answer
+   * written first, instead of after the start's encoding and, under eager start, its first
+   * workflow task.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   private pump(): void {

@@ -63,15 +63,19 @@ export async function subscriptionStates(sql: Sql, sid: string, msisdn: string):
  */
 export async function sendSms(deps: SmsDeps, s: SmsSend): Promise<SendOutcome> {
   const { sql } = deps;
-  const [existing] = await sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${s.id}`;
+  const [[existing], states] = await Promise.all([
+    sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${s.id}`,
+    subscriptionStates(sql, s.sid, s.to),
+  ]);
   if (existing && DONE.has(existing.status)) return { outcome: 'already_sent', row: existing };
-  if (isOptedOut(await subscriptionStates(sql, s.sid, s.to), s.sender)) return { outcome: 'opted_out', row: null };
+  if (isOptedOut(states, s.sender)) return { outcome: 'opted_out', row: null };
 
-  await sql`
-    INSERT INTO outbox (id, sid, log_id, channel, purpose, sender, recipient, body, route, template_id, provider, status)
-    VALUES (${s.id}, ${s.sid}, ${s.logId}, 'sms', ${s.purpose}, ${s.sender}, ${s.to}, ${s.body}, ${s.route}, ${s.templateId}, ${deps.sms.name}, 'queued')
-    ON CONFLICT (id) DO NOTHING`;
-  const claim = await claimSend(sql, s.id);
+  // A new row is stored already claimed; an existing one (an earlier attempt) is claimed.
+  const [fresh] = await sql`
+    INSERT INTO outbox (id, sid, log_id, channel, purpose, sender, recipient, body, route, template_id, provider, status, attempts)
+    VALUES (${s.id}, ${s.sid}, ${s.logId}, 'sms', ${s.purpose}, ${s.sender}, ${s.to}, ${s.body}, ${s.route}, ${s.templateId}, ${deps.sms.name}, 'sending', 1)
+    ON CONFLICT (id) DO NOTHING RETURNING id`;
+  const claim = fresh ? 'claimed' : await claimSend(sql, s.id);
   if (claim !== 'claimed') return claim;
   try {
     const result = await deps.sms.send({ id: s.id, sender: s.sender, to: s.to, body: s.body, route: s.route, template_id: s.templateId });
@@ -93,16 +97,20 @@ export async function sendEmail(deps: EmailDeps, m: EmailSend): Promise<SendOutc
   const { sql } = deps;
   const [existing] = await sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${m.id}`;
   if (existing && DONE.has(existing.status)) return { outcome: 'already_sent', row: existing };
-  await sql`
-    INSERT INTO outbox (id, sid, log_id, channel, purpose, sender, recipient, subject, body, provider, status)
-    VALUES (${m.id}, ${m.sid}, ${m.logId}, 'email', 'forward_email', ${deps.mailFrom}, ${m.to.join(', ')}, ${m.subject}, ${m.text},
-            ${deps.mailer.configured ? 'smtp' : 'outbox'}, 'queued')
-    ON CONFLICT (id) DO NOTHING`;
   if (!deps.mailer.configured) {
-    const [row] = await sql<OutboxRow[]>`UPDATE outbox SET status = 'stored', updated_at = now() WHERE id = ${m.id} RETURNING *`;
+    const [row] = await sql<OutboxRow[]>`
+      INSERT INTO outbox (id, sid, log_id, channel, purpose, sender, recipient, subject, body, provider, status)
+      VALUES (${m.id}, ${m.sid}, ${m.logId}, 'email', 'forward_email', ${deps.mailFrom}, ${m.to.join(', ')}, ${m.subject}, ${m.text}, 'outbox', 'stored')
+      ON CONFLICT (id) DO UPDATE SET status = 'stored', updated_at = now()
+      RETURNING *`;
     return { outcome: 'sent', row: row! };
   }
-  const claim = await claimSend(sql, m.id);
+  // A new row is stored already claimed; an existing one (an earlier attempt) is claimed.
+  const [fresh] = await sql`
+    INSERT INTO outbox (id, sid, log_id, channel, purpose, sender, recipient, subject, body, provider, status, attempts)
+    VALUES (${m.id}, ${m.sid}, ${m.logId}, 'email', 'forward_email', ${deps.mailFrom}, ${m.to.join(', ')}, ${m.subject}, ${m.text}, 'smtp', 'sending', 1)
+    ON CONFLICT (id) DO NOTHING RETURNING id`;
+  const claim = fresh ? 'claimed' : await claimSend(sql, m.id);
   if (claim !== 'claimed') return claim;
   try {
     const info = await deps.mailer.send({ id: m.id, to: m.to, subject: m.subject, text: m.text });

@@ -15,6 +15,7 @@ export function inboundRoutes(deps: AppDeps & { ingestion: Ingestion }) {
       await next();
     } finally {
       ingestion.load.active--;
+      ingestion.starter.nudge();
     }
   });
   app.post('/', requireBearer(deps.tokens.ingest, 'ingest'), async (c) => {
