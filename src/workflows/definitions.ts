@@ -113,6 +113,45 @@ export type RunPlan = {
   subscription: SubscriptionAction | null;
 };
 
+/**
+ * How one attempt of an action ended, as data: made by `startRun` (the first attempts of the
+ * first step's actions, in the activity that prepares the run) or by the workflow's local first attempt.
+ * `final`: no retry can mend it (a webhook's 4xx, a provider's refusal).
+ */
+export type AttemptOutcome<R = unknown> =
+  | { ok: true; result: R }
+  | { ok: false; final: boolean; message: string; retryAfterMs: number | null };
+
+/** What `startRun` answers: the plan, and the first attempts it made of the first step's actions. */
+export type RunStart = { plan: RunPlan; first: Partial<Record<ActionType, AttemptOutcome>> };
+
+/**
+ * The order of a run's actions (SPEC §2 leaves it open): steps one after another, the actions
+ * of a step side by side. Subscribe comes before the instant reply, so a START keyword's reply
+ * reaches a customer who had opted out; unsubscribe after it, so a STOP keyword confirms once
+ * and blocks everything later. Otherwise the instant reply, the forwards and the trigger go
+ * side by side: none waits for another, and a webhook retrying for days holds nothing back.
+ * The last step is that side-by-side one (possibly empty); a scheduled reply waits alongside it.
+ */
+export function runSteps(plan: RunPlan): ActionType[][] {
+  const steps: ActionType[][] = [];
+  if (plan.expiryMessage) steps.push(['expiry_message']);
+  if (plan.subscription?.type === 'subscribe') steps.push(['subscribe']);
+  const replyNow = plan.autoReply !== null && !plan.autoReply.at;
+  const together: ActionType[] = [];
+  if (plan.subscription?.type === 'unsubscribe') {
+    if (replyNow) steps.push(['auto_reply']);
+    steps.push(['unsubscribe']);
+  } else if (replyNow) {
+    together.push('auto_reply');
+  }
+  if (plan.forwardSms) together.push('forward_sms');
+  if (plan.forwardEmail) together.push('forward_email');
+  if (plan.trigger) together.push('trigger');
+  steps.push(together);
+  return steps;
+}
+
 /** Error type names shared by activities (which throw them) and workflows (which read them). */
 export const errorTypes = {
   webhookRejected: 'WebhookRejected',

@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import { errorTypes, type WebhookPolicy, type WebhookRequest } from './definitions.js';
+import { errorTypes, type AttemptOutcome, type DeliveryResult, type WebhookPolicy, type WebhookRequest } from './definitions.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -14,26 +14,29 @@ const store = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 second
  * Sends one webhook delivery to the end, for the message run and for replays alike. SPEC §5:
  * retried with exponential backoff for WEBHOOK_RETRY_HOURS; a final 4xx stops at once.
  *
- * The first attempt is a local activity: most endpoints answer 2xx at once, and then the
- * delivery costs the Temporal server no activity task, no events and no extra workflow task.
- * Only when it fails does the delivery go on as a regular activity under the long retry
- * policy, after the same first backoff (or the endpoint's Retry-After). Every attempt, the
- * local one included, is recorded by the activity itself.
+ * The first attempt is a local activity (or was made by `startRun`, which hands over its
+ * outcome): most endpoints answer 2xx at once, and then the delivery costs the Temporal server
+ * no activity task, no events and no extra workflow task. Only when it fails does the
+ * delivery go on as a regular activity under the long retry policy, after the same first
+ * backoff (or the endpoint's Retry-After). Every attempt, the first included, is recorded by
+ * the activity itself.
  */
-export async function runDelivery(req: WebhookRequest, policy: WebhookPolicy): Promise<'succeeded' | 'failed' | 'skipped'> {
+export async function runDelivery(
+  req: WebhookRequest,
+  policy: WebhookPolicy,
+  firstAttempt?: AttemptOutcome,
+): Promise<'succeeded' | 'failed' | 'skipped'> {
   const { retryHours, initialIntervalSeconds, timeoutSeconds } = policy;
   // One attempt may take a token request and a request, twice (a 401 refetches the token once).
   const attemptTimeout = `${timeoutSeconds * 4 + 10} seconds`;
-  const first = proxyLocalActivities<Activities>({ startToCloseTimeout: attemptTimeout, retry: { maximumAttempts: 1 } });
-  try {
-    return (await first.deliverWebhook(req)).status;
-  } catch (err) {
-    if (isFinal(err, errorTypes.webhookRejected)) {
-      await store.failDelivery(req, failureMessage(err));
-      return 'failed';
-    }
-    await sleep(retryAfterOf(err) ?? initialIntervalSeconds * 1000);
+  const local = proxyLocalActivities<Activities>({ startToCloseTimeout: attemptTimeout, retry: { maximumAttempts: 1 } });
+  const first = firstAttempt ?? (await attemptLocally(local.deliverWebhook, req, errorTypes.webhookRejected));
+  if (first.ok) return (first.result as DeliveryResult).status;
+  if (first.final) {
+    await store.failDelivery(req, first.message);
+    return 'failed';
   }
+  await sleep(first.retryAfterMs ?? initialIntervalSeconds * 1000);
   const webhook = proxyActivities<Activities>({
     startToCloseTimeout: attemptTimeout,
     scheduleToCloseTimeout: `${retryHours} hours`,
@@ -54,6 +57,15 @@ export async function runDelivery(req: WebhookRequest, policy: WebhookPolicy): P
   }
 }
 
+/** One attempt as a local activity, its outcome as data (as `startRun` hands it over). */
+export async function attemptLocally<A, R>(local: (a: A) => Promise<R>, arg: A, finalType: string): Promise<AttemptOutcome<R>> {
+  try {
+    return { ok: true, result: await local(arg) };
+  } catch (err) {
+    return { ok: false, final: isFinal(err, finalType), message: failureMessage(err), retryAfterMs: retryAfterOf(err) };
+  }
+}
+
 /**
  * The activity's own error: a regular activity's failure wraps it in an ActivityFailure, a
  * local activity's arrives as it was thrown.
@@ -63,7 +75,7 @@ function activityError(err: unknown): unknown {
 }
 
 /** Whether an activity failed in a way no retry can mend (a non-retryable error of `type`). */
-export function isFinal(err: unknown, type: string): boolean {
+function isFinal(err: unknown, type: string): boolean {
   const cause = activityError(err);
   return cause instanceof ApplicationFailure && (cause.nonRetryable || cause.type === type);
 }

@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   condition,
   log,
   proxyActivities,
@@ -14,15 +15,17 @@ import {
   deliveryReportSignal,
   errorTypes,
   rescheduleReplySignal,
+  runSteps,
   searchAttributes,
   stateQuery,
   type ActionType,
+  type AttemptOutcome,
   type InboundMessageInput,
   type RunPlan,
   type RunState,
   type SmsAction,
 } from './definitions.js';
-import { failureMessage, isFinal, runDelivery } from './delivery.js';
+import { attemptLocally, failureMessage, runDelivery } from './delivery.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -44,26 +47,23 @@ const firstTry = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minu
 
 /**
  * Runs an action's first attempt as a local activity, which costs the Temporal server nothing
- * when it succeeds, as nearly all do; a failure that a retry may mend goes on as the regular
- * activity under its retry policy, after its first backoff. Sends stay once-only: the outbox
- * claim is keyed by the action's idempotency key, whichever attempt makes it.
+ * when it succeeds, as nearly all do (or takes the outcome of the one `startRun` made); a
+ * failure that a retry may mend goes on as the regular activity under its retry policy, after
+ * its first backoff. Sends stay once-only: the outbox claim is keyed by the action's
+ * idempotency key, whichever attempt makes it.
  */
-async function firstLocally<A, R>(local: (a: A) => Promise<R>, regular: (a: A) => Promise<R>, arg: A): Promise<R> {
-  try {
-    return await local(arg);
-  } catch (err) {
-    if (isFinal(err, errorTypes.sendRejected)) throw err;
-    await sleep('2 seconds');
-  }
+async function firstLocally<A, R>(local: (a: A) => Promise<R>, regular: (a: A) => Promise<R>, arg: A, firstAttempt?: AttemptOutcome): Promise<R> {
+  const first = firstAttempt ?? (await attemptLocally(local, arg, errorTypes.sendRejected));
+  if (first.ok) return first.result as R;
+  if (first.final) throw ApplicationFailure.nonRetryable(first.message, errorTypes.sendRejected);
+  await sleep('2 seconds');
   return regular(arg);
 }
 
 /**
- * One run per MO message (SPEC §1). Order within a run: subscribe, instant reply, unsubscribe,
- * then the forwards, the trigger and a scheduled reply side by side (a webhook that retries
- * for days must not hold a reply back), then a window for delivery reports. Subscribing before
- * the reply lets a START keyword confirm; unsubscribing after it lets a STOP keyword confirm
- * once, and blocks anything later.
+ * One run per MO message (SPEC §1): its actions in the steps of `runSteps` (subscribe before
+ * the instant reply, unsubscribe after it, everything else side by side, a scheduled reply
+ * waiting alongside), then a window for delivery reports.
  */
 export async function inboundMessage(input: InboundMessageInput): Promise<RunState> {
   const state: RunState = { phase: 'preparing', outcome: null, actions: {}, scheduledReplyAt: null };
@@ -85,11 +85,22 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
     reports.push(report);
   });
 
-  const plan = await store.prepareRun(input.messageId);
-  if (!plan) {
+  // Room for the first step's attempt: a webhook's (a token request and a request, twice)
+  // or a send's (a minute), after the reads and writes of preparing.
+  const starting = proxyLocalActivities<Activities>({ startToCloseTimeout: `${Math.max(input.webhook.timeoutSeconds * 4 + 10, 60) + 30} seconds` });
+  const started = await starting.startRun(input.messageId);
+  if (!started) {
     state.phase = 'completed';
     return state;
   }
+  const plan = started.plan;
+  // First attempts startRun made: each taken once, by its action.
+  const made = started.first;
+  const firstAttempt = (type: ActionType): AttemptOutcome | undefined => {
+    const attempt = made[type];
+    delete made[type];
+    return attempt;
+  };
   state.outcome = plan.outcome;
   state.phase = 'running';
   if (workflowInfo().typedSearchAttributes.get(searchAttributes.outcome) !== plan.outcome) {
@@ -108,7 +119,7 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
   })();
 
   const sms = async (action: SmsAction) => {
-    const outboxId = await runAction(plan, state, action.type, () => firstLocally(firstTry.sendSmsAction, outbound.sendSmsAction, action));
+    const outboxId = await runAction(plan, state, action.type, () => firstLocally(firstTry.sendSmsAction, outbound.sendSmsAction, action, firstAttempt(action.type)));
     if (outboxId) sentSms.push(outboxId);
   };
 
@@ -141,17 +152,29 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
     await sms(reply);
   };
 
-  if (plan.expiryMessage) await sms(plan.expiryMessage);
-  if (plan.subscription?.type === 'subscribe') await runAction(plan, state, 'subscribe', () => firstLocally(firstTry.applySubscriptionAction, outbound.applySubscriptionAction, plan.subscription!));
+  const run = (type: ActionType): Promise<unknown> => {
+    switch (type) {
+      case 'expiry_message':
+        return sms(plan.expiryMessage!);
+      case 'auto_reply':
+        return sms(plan.autoReply!);
+      case 'forward_sms':
+        return sms(plan.forwardSms!);
+      case 'forward_email':
+        return runAction(plan, state, 'forward_email', () => firstLocally(firstTry.sendEmailAction, outbound.sendEmailAction, plan.forwardEmail!, firstAttempt('forward_email')));
+      case 'subscribe':
+      case 'unsubscribe':
+        return runAction(plan, state, type, () => firstLocally(firstTry.applySubscriptionAction, outbound.applySubscriptionAction, plan.subscription!, firstAttempt(type)));
+      case 'trigger':
+        return runTrigger(plan, input, state, firstAttempt('trigger'));
+    }
+  };
+  const steps = runSteps(plan);
   const reply = plan.autoReply;
-  if (reply && !reply.at) await sms(reply);
-  if (plan.subscription?.type === 'unsubscribe') await runAction(plan, state, 'unsubscribe', () => firstLocally(firstTry.applySubscriptionAction, outbound.applySubscriptionAction, plan.subscription!));
-  await Promise.all([
-    plan.forwardSms ? sms(plan.forwardSms) : null,
-    plan.forwardEmail ? runAction(plan, state, 'forward_email', () => firstLocally(firstTry.sendEmailAction, outbound.sendEmailAction, plan.forwardEmail!)) : null,
-    plan.trigger ? runTrigger(plan, input, state) : null,
-    reply?.at ? scheduledReply({ ...reply, at: reply.at }) : null,
-  ]);
+  for (const [i, step] of steps.entries()) {
+    const last = i === steps.length - 1;
+    await Promise.all([...step.map(run), last && reply?.at ? scheduledReply({ ...reply, at: reply.at }) : null]);
+  }
 
   // Delivery reports for the SMS this run sent arrive as signals for a while after sending.
   if (sentSms.length > 0 && input.deliveryReportWaitSeconds > 0) {
@@ -196,7 +219,7 @@ async function runAction(
   }
 }
 
-async function runTrigger(plan: RunPlan, input: InboundMessageInput, state: RunState): Promise<void> {
+async function runTrigger(plan: RunPlan, input: InboundMessageInput, state: RunState, firstAttempt?: AttemptOutcome): Promise<void> {
   state.actions.trigger = 'pending';
-  state.actions.trigger = await runDelivery(plan.trigger!, input.webhook);
+  state.actions.trigger = await runDelivery(plan.trigger!, input.webhook, firstAttempt);
 }

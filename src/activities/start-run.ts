@@ -1,0 +1,61 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { runSteps, type ActionType, type AttemptOutcome, type RunPlan, type RunStart } from '../workflows/definitions.js';
+import type { createOutboundActivities } from './outbound.js';
+import type { createRunActivities } from './run.js';
+import type { createWebhookActivities } from './webhook.js';
+
+type Parts = {
+  run: ReturnType<typeof createRunActivities>;
+  webhook: ReturnType<typeof createWebhookActivities>;
+  outbound: ReturnType<typeof createOutboundActivities>;
+};
+
+/**
+ * The run's first local activity: prepares the run and makes the first attempt of each action
+ * of its first step (`runSteps`), side by side, right away. Every local activity costs a trip
+ * through the SDK between workflow and activity code; this way the first webhook call, reply
+ * or forward waits for one such trip instead of two. Each attempt is the activity's own code,
+ * recording what it records when the workflow calls it; its outcome comes back as data, and
+ * the workflow goes on from it as from its own first attempt.
+ */
+export function createStartRun({ run, webhook, outbound }: Parts) {
+  const attempt = (plan: RunPlan, action: ActionType): Promise<unknown> => {
+    switch (action) {
+      case 'expiry_message':
+        return outbound.sendSmsAction(plan.expiryMessage!);
+      case 'auto_reply':
+        return outbound.sendSmsAction(plan.autoReply!);
+      case 'forward_sms':
+        return outbound.sendSmsAction(plan.forwardSms!);
+      case 'forward_email':
+        return outbound.sendEmailAction(plan.forwardEmail!);
+      case 'subscribe':
+      case 'unsubscribe':
+        return outbound.applySubscriptionAction(plan.subscription!);
+      case 'trigger':
+        return webhook.deliverWebhook(plan.trigger!);
+    }
+  };
+  return {
+    async startRun(messageId: string): Promise<RunStart | null> {
+      const plan = await run.prepareRun(messageId);
+      if (!plan) return null;
+      const step = runSteps(plan)[0]!;
+      const outcomes = await Promise.all(step.map((action) => outcomeOf(() => attempt(plan, action))));
+      return { plan, first: Object.fromEntries(step.map((action, i) => [action, outcomes[i]!])) };
+    },
+  };
+}
+
+/** An attempt's result or error as data; an ApplicationFailure says whether it is final. */
+async function outcomeOf(fn: () => Promise<unknown>): Promise<AttemptOutcome> {
+  try {
+    return { ok: true, result: await fn() };
+  } catch (e) {
+    if (e instanceof ApplicationFailure) {
+      const wait = e.details?.[0];
+      return { ok: false, final: e.nonRetryable === true, message: e.message, retryAfterMs: typeof wait === 'number' ? wait : null };
+    }
+    return { ok: false, final: false, message: e instanceof Error ? e.message : String(e), retryAfterMs: null };
+  }
+}
