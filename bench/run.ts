@@ -1,189 +1,460 @@
-// `npm run bench`: prints figures; asserts nothing. Bounded in count, 127.0.0.1 only.
-//   BENCH_MESSAGES (default 2000), BENCH_CONCURRENCY (default 16),
-//   BENCH_DATABASE_URL (default the local test database; a schema of its own, dropped after).
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer as createHttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { serve } from '@hono/node-server';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import postgres from 'postgres';
-import { createApp } from '../src/api/app.js';
-import { loadConfig, type Config } from '../src/config.js';
-import { migrate } from '../src/db/migrate.js';
+// `npm run bench`: the yardstick for ingest and processing throughput. In one run it measures,
+// one after another, side by side:
+//   relay    bench/naive-relay.ts: POST /v1/inbound → fetch(webhook) → 202, no storage
+//   ceiling  bench/temporal-ceiling.ts: a dev server started as `npm start` starts it, one
+//            minimal workflow per MO (eager start, one local activity posting the webhook)
+//   service  `node --import tsx src/main.ts`, as `npm start` runs it (its own dev server, a
+//            fresh database), with two keywords: WIN (webhook only) and MIX (SMS reply,
+//            email forward and webhook)
+// and prints one column per scenario, the service's ratios to the references, and the targets.
+// Everything binds and calls 127.0.0.1 only; every wait is bounded, and the whole run is
+// killed after BENCH_TIMEOUT_MINUTES. bench/README.md explains how to read the figures.
+//
+// Knobs: BENCH_MESSAGES (3000), BENCH_CONCURRENCY (64), BENCH_ONLY (relay,ceiling,service),
+// BENCH_WARMUP (500 unmeasured MOs per system first), BENCH_OUT (bench/last-result.json), BENCH_TIMEOUT_MINUTES (15), BENCH_PG_URL (the database
+// the bench's own one is created next to; default the local test database), BENCH_KEEP_TMP=1
+// (keep the children's logs and data), TEMPORAL_CLI_PATH, BENCH_CEILING_WORKER_OPTIONS.
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { matchMessage, type KeywordCandidate } from '../src/domain/matching.js';
-import { dispatchPending } from '../src/ingest/dispatcher.js';
-import { RunStarter } from '../src/ingest/starter.js';
-import { createMailer } from '../src/outbound/mailer.js';
-import { logProvider } from '../src/outbound/sms-providers.js';
-import { startTemporalDevServer } from '../src/runtime/temporal-dev.js';
-import { connectTemporal, ensureSearchAttributes, type Temporal } from '../src/runtime/temporal.js';
-import { createWorker } from '../src/worker/worker.js';
-import { freePort } from '../test/helpers/net.js';
+import { sampleHistories, spread } from './lib/history.js';
+import { burst, countDeliveries, drain, idle, makeMos, openPool, pct } from './lib/load.js';
+import {
+  adoptTemporalDevServer,
+  CLK_TCK,
+  cpuSeconds,
+  killAllChildrenNow,
+  postgresCpu,
+  postgresCpuDelta,
+  startChild,
+  stopAllChildren,
+  type Child,
+} from './lib/proc.js';
+import { startReceiver, type Receiver } from './lib/receiver.js';
+import { formatJudgement, formatTable, judge, type Cpu, type ScenarioResult } from './lib/report.js';
+import { checkOutbox, createDatabase, setUpAccount, startSmtpSink } from './lib/service.js';
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
-const N = Number(process.env.BENCH_MESSAGES ?? 2000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const DB_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const TOKENS = { admin: 'bench-admin', ingest: 'bench-ingest' };
+const intEnv = (name: string, fallback: number) => {
+  const v = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer`);
+  return v;
+};
+const N = intEnv('BENCH_MESSAGES', 3000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 500);
+const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 64);
+const SYSTEMS = ['relay', 'ceiling', 'service'] as const;
+type SystemName = (typeof SYSTEMS)[number];
+const ONLY = new Set((process.env.BENCH_ONLY ?? SYSTEMS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+for (const s of ONLY) if (!(SYSTEMS as readonly string[]).includes(s)) throw new Error(`BENCH_ONLY: unknown system "${s}" (relay, ceiling, service)`);
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const OUT = resolve(REPO, process.env.BENCH_OUT ?? 'bench/last-result.json');
+const TIMEOUT_MS = intEnv('BENCH_TIMEOUT_MINUTES', 15) * 60_000;
+const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const KEEP_TMP = process.env.BENCH_KEEP_TMP === '1';
+const CLI = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
+const TOKENS = { admin: 'bench-admin-token', ingest: 'bench-ingest-token' };
+/** the business's US long code; customers are +15551000000 … (lib/load.ts) */
+const NUMBER = '+15555550100';
+const IDLE = { count: 30, gapMs: 150, waitMs: 10_000, capMs: 90_000 };
+/** after a burst: until every webhook is in, or none came for quietMs, at most capMs */
+const DRAIN = { quietMs: 30_000, capMs: 240_000 };
+const HISTORY_SAMPLES = 20;
+const NAMESPACE = 'default';
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(1);
+const t0 = performance.now();
+const say = (line: string) => console.log(`[bench +${((performance.now() - t0) / 1000).toFixed(0)}s] ${line}`);
 
-function benchMatching() {
+// ---------------------------------------------------------------------------------------------
+// Clean-up: children first (a service must stop its dev server before its database goes),
+// then what the bench itself holds, last registered first. Runs once, whatever ends the bench.
+
+const cleanups: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | null = null;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    await stopAllChildren();
+    for (const c of cleanups.reverse()) await c().catch((e) => console.error(`clean-up: ${String(e)}`));
+  })();
+  return cleaning;
+}
+process.once('exit', killAllChildrenNow);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the children and cleaning up`);
+    void report(signal).finally(() => cleanUp().finally(() => process.exit(130)));
+  });
+}
+setTimeout(() => {
+  const why = `hard timeout: the bench ran for ${TIMEOUT_MS / 60_000} min (BENCH_TIMEOUT_MINUTES)`;
+  console.error(`\n${why}; stopping`);
+  // Clean-up is bounded too (a child that ignores SIGINT is SIGKILLed by its own stop); this is the backstop.
+  setTimeout(() => process.exit(1), 90_000).unref();
+  void report(why).finally(() => cleanUp().finally(() => process.exit(1)));
+}, TIMEOUT_MS).unref();
+
+// ---------------------------------------------------------------------------------------------
+
+function benchMatching(): number {
   const candidates: KeywordCandidate[] = Array.from({ length: 50 }, (_, i) => ({
     configId: `c${i}`, phrase: i % 2 ? `OFFER ${i}` : `OFFER`, keyword: 'OFFER', expiresAt: i % 7 ? null : new Date(0),
   }));
   const messages = ['offer 17 please', 'OFFER now', 'offer   3 x y z', 'nothing here'];
   const rounds = 200_000;
-  const t0 = performance.now();
+  const start = performance.now();
   for (let i = 0; i < rounds; i++) matchMessage({ message: messages[i & 3]!, candidates, defaultConfigId: 'd', receivedAt: new Date() });
-  const ms = performance.now() - t0;
-  console.log(`matching (pure, 50 candidates for the first word): ${Math.round(rounds / (ms / 1000)).toLocaleString()} messages/s`);
+  return Math.round(rounds / ((performance.now() - start) / 1000));
 }
 
-async function fire(base: string, recipient: string, count: number, tag: string): Promise<{ latencies: number[]; seconds: number; statuses: Map<number, number> }> {
-  const latencies: number[] = [];
-  const statuses = new Map<number, number>();
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) {
-        const i = next++;
-        const s = performance.now();
-        const res = await fetch(`${base}/v1/inbound`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ingest}` },
-          // 500 customers: one customer's messages start one after another, as they must.
-          body: JSON.stringify({ id: `${tag}-${i}`, source: `+9198${String(i % 500).padStart(8, '0')}`, recipient, message: `OFFER ${i % 50} bench` }),
-        });
-        await res.arrayBuffer();
-        latencies.push(performance.now() - s);
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-      }
-    }),
-  );
-  return { latencies: latencies.sort((a, b) => a - b), seconds: (performance.now() - t0) / 1000, statuses };
-}
-
-function report(label: string, r: { latencies: number[]; seconds: number; statuses: Map<number, number> }) {
-  const codes = [...r.statuses].map(([c, n]) => `${c}×${n}`).join(' ');
-  console.log(`${label}: ${r.latencies.length} requests in ${r.seconds.toFixed(2)} s = ${(r.latencies.length / r.seconds).toFixed(0)} req/s; ` +
-    `latency ms p50 ${pct(r.latencies, 50)} p95 ${pct(r.latencies, 95)} p99 ${pct(r.latencies, 99)} (${codes})`);
-}
-
-async function main() {
-  console.log(`node ${process.version}; ${N} messages, concurrency ${CONCURRENCY}`);
-  benchMatching();
-
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(DB_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE SCHEMA ${schema}`);
-  const sql = postgres(DB_URL, { max: 20, onnotice: () => {}, transform: { undefined: null }, connection: { search_path: schema } });
-  const dataDir = await mkdtemp(join(tmpdir(), 'inbound-sms-bench-'));
-  const hooks = { count: 0, done: null as null | (() => void) };
-  const receiver = createHttpServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.end('ok');
-      if (++hooks.count === N) hooks.done?.();
+function freePort(): Promise<number> {
+  return new Promise((ok) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => ok(port));
     });
-  }).listen(0, '127.0.0.1');
-  await new Promise((r) => receiver.once('listening', r));
-  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/mo`;
-  const cleanups: (() => Promise<unknown>)[] = [];
+  });
+}
+
+/** The children get a clean environment: nothing of the caller's (a DATABASE_URL, a TEMPORAL_ADDRESS) leaks in. */
+function childEnv(extra: Record<string, string>): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ'];
+  const env: Record<string, string> = {};
+  for (const k of keep) if (process.env[k]) env[k] = process.env[k]!;
+  return { ...env, ...extra };
+}
+
+type Scenario = {
+  label: string;
+  keyword: 'WIN' | 'MIX';
+  /** MO ids are `<prefix>-b-<i>` (burst) and `<prefix>-i-<i>` (idle) */
+  prefix: string;
+  /** checks after the scenario, given how many MOs it sent */
+  after?: (sent: number) => Promise<Pick<ScenarioResult, 'outbox' | 'emailsReceived'>>;
+};
+
+type System = {
+  name: SystemName;
+  child: Child;
+  base: string;
+  temporal: { pid: number; address: string } | null;
+  workflowIdOf: ((moId: string) => string) | null;
+  /** PostgreSQL's CPU is read only for the system that uses it */
+  usesPostgres: boolean;
+  childStats: (() => Promise<Record<string, number>>) | null;
+  scenarios: Scenario[];
+};
+
+type Ctx = { tmp: string; receiver: Receiver };
+
+/** "ready" at the start of a line or after a "[name] " prefix, as the three systems print it. */
+const READY = /(^|\] )ready\b/m;
+
+async function startRelay(ctx: Ctx): Promise<System> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = await startChild({
+    name: 'naive relay', script: 'bench/naive-relay.ts', cwd: REPO, logFile: join(ctx.tmp, 'relay.log'),
+    env: childEnv({ PORT: String(port), INGEST_TOKEN: TOKENS.ingest, RECEIVER_URL: ctx.receiver.url }),
+    ready: READY, readyTimeoutMs: 30_000, stopTimeoutMs: 10_000,
+  });
+  return {
+    name: 'relay', child, base, temporal: null, workflowIdOf: null, usesPostgres: false, childStats: () => fetchStats(base),
+    scenarios: [{ label: 'relay', keyword: 'WIN', prefix: 'relay' }],
+  };
+}
+
+async function startCeiling(ctx: Ctx): Promise<System> {
+  const [port, devPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  const child = await startChild({
+    name: 'Temporal ceiling', script: 'bench/temporal-ceiling.ts', cwd: REPO, logFile: join(ctx.tmp, 'ceiling.log'),
+    env: childEnv({
+      PORT: String(port), INGEST_TOKEN: TOKENS.ingest, RECEIVER_URL: ctx.receiver.url, DATA_DIR: join(ctx.tmp, 'ceiling'),
+      TEMPORAL_DEV_PORT: String(devPort), TEMPORAL_DEV_UI_PORT: String(uiPort), TEMPORAL_CLI_PATH: CLI,
+      ...(process.env.BENCH_CEILING_WORKER_OPTIONS ? { BENCH_CEILING_WORKER_OPTIONS: process.env.BENCH_CEILING_WORKER_OPTIONS } : {}),
+    }),
+    ready: READY, readyTimeoutMs: 120_000, stopTimeoutMs: 30_000,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    name: 'ceiling', child, base, usesPostgres: false,
+    temporal: { pid: adoptTemporalDevServer(child), address: `127.0.0.1:${devPort}` },
+    workflowIdOf: (id) => `c-${id}`,
+    childStats: () => fetchStats(base),
+    scenarios: [{ label: 'ceiling', keyword: 'WIN', prefix: 'ceil' }],
+  };
+}
+
+async function startService(ctx: Ctx): Promise<System> {
+  const db = await createDatabase(PG_ADMIN_URL);
+  cleanups.push(db.drop);
+  const smtp = await startSmtpSink();
+  cleanups.push(smtp.close);
+  const [port, devPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  say(`service: database ${db.name}, SMTP ${smtp.url}; starting src/main.ts`);
+  const child = await startChild({
+    name: 'service (src/main.ts)', script: 'src/main.ts', cwd: REPO, logFile: join(ctx.tmp, 'service.log'),
+    env: childEnv({
+      DATA_DIR: join(ctx.tmp, 'service'), DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1',
+      TEMPORAL_DEV_PORT: String(devPort), TEMPORAL_DEV_UI_PORT: String(uiPort), TEMPORAL_CLI_PATH: CLI,
+      ADMIN_TOKEN: TOKENS.admin, INGEST_TOKEN: TOKENS.ingest, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SMTP_URL: smtp.url,
+    }),
+    // The first start bundles the workflows and may wait up to 60 s for its dev server.
+    ready: READY, readyTimeoutMs: 180_000, stopTimeoutMs: 60_000,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const temporal = { pid: adoptTemporalDevServer(child), address: `127.0.0.1:${devPort}` };
+  const account = await setUpAccount(base, TOKENS.admin, NUMBER, ctx.receiver.url);
+  say(`service: account ${account.sid}, number ${NUMBER}, keywords WIN and MIX`);
+  return {
+    name: 'service', child, base, temporal, usesPostgres: true, childStats: null,
+    workflowIdOf: (id) => `mo-${id}`,
+    scenarios: [
+      { label: 'service WIN (webhook)', keyword: 'WIN', prefix: 'win' },
+      {
+        label: 'service MIX (reply+email+webhook)', keyword: 'MIX', prefix: 'mix',
+        after: async (sent) => ({ outbox: await checkOutbox(db.url, account.sid, sent), emailsReceived: smtp.received() }),
+      },
+    ],
+  };
+}
+
+/** The reference systems' own counters (GET /stats of lib/front-door.ts). */
+async function fetchStats(base: string): Promise<Record<string, number>> {
+  return (await fetch(`${base}/stats`)).json() as Promise<Record<string, number>>;
+}
+
+const STARTERS: Record<SystemName, (ctx: Ctx) => Promise<System>> = { relay: startRelay, ceiling: startCeiling, service: startService };
+
+// ---------------------------------------------------------------------------------------------
+
+type CpuReading = { process: number | null; temporal: number | null; postgres: Map<number, number> | null; bench: number };
+
+function readCpu(sys: System): CpuReading {
+  const own = process.cpuUsage();
+  return {
+    process: cpuSeconds(sys.child.pid),
+    temporal: sys.temporal ? cpuSeconds(sys.temporal.pid) : null,
+    postgres: sys.usesPostgres ? postgresCpu() : null,
+    bench: (own.user + own.system) / 1e6,
+  };
+}
+
+function cpuPer1000(a: CpuReading, b: CpuReading, messages: number): Cpu {
+  const per = (x: number | null, y: number | null) => (x === null || y === null ? null : ((y - x) / messages) * 1000);
+  return {
+    process: per(a.process, b.process),
+    temporal: per(a.temporal, b.temporal),
+    postgres: a.postgres && b.postgres ? (postgresCpuDelta(a.postgres, b.postgres) / messages) * 1000 : null,
+    bench: per(a.bench, b.bench),
+  };
+}
+
+/**
+ * A process that has just started runs its code cold (no JIT yet, pools not opened): each
+ * system first takes WARMUP MOs at the burst's concurrency, unmeasured. The relay and the
+ * ceiling deliver theirs, and are measured only once those are in; the service matches them
+ * to no keyword (`WARMUP`), so they start no run.
+ */
+async function warmUp(sys: System, receiver: Receiver): Promise<void> {
+  if (WARMUP === 0) return;
+  const mos = makeMos('warmup', 0, WARMUP, NUMBER, 'WARMUP');
+  const pool = openPool(sys.base, CONCURRENCY);
   try {
-    await migrate(sql);
-    const [port, uiPort] = [await freePort(), await freePort()];
-    const devConfig = loadConfig({ DATA_DIR: dataDir, TEMPORAL_DEV_PORT: String(port), TEMPORAL_DEV_UI_PORT: String(uiPort), TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH ?? 'temporal' });
-    const dev = await startTemporalDevServer(devConfig, console.log);
-    cleanups.push(dev.stop);
-    const config: Config = loadConfig({ DATABASE_URL: DB_URL, TEMPORAL_ADDRESS: dev.address, ADMIN_TOKEN: TOKENS.admin, INGEST_TOKEN: TOKENS.ingest, DELIVERY_REPORT_WAIT_SECONDS: '0', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
-    const temporal = connectTemporal(dev.address, 'default');
-    cleanups.push(temporal.close);
-    await ensureSearchAttributes(temporal.connection, 'default');
-
-    const { base, starter, stop } = await startApi(sql, temporal, config);
-    cleanups.push(stop);
-    const a = await setup(base, hookUrl);
-
-    // 1. Ingest with Temporal up, no worker: each 202 after the store; runs start behind it.
-    const t = performance.now();
-    report('ingest, Temporal up (202 once stored)', await fire(base, a.number, N, 'up'));
-    await starter.drain();
-    const [row] = await sql`SELECT count(*)::int AS pending FROM inbound_messages WHERE dispatch_state = 'pending'`;
-    const pending = row!.pending as number;
-    console.log(`  all ${N} runs started ${((performance.now() - t) / 1000).toFixed(2)} s after the first request (${pending} left to the dispatcher)`);
-    while ((await dispatchPending({ sql, temporal: temporal.client, config }, 500)) > 0);
-
-    // 2. End to end: a worker drains the N runs; each POSTs to a local webhook.
-    const connection = await NativeConnection.connect({ address: dev.address });
-    const worker = await createWorker({ connection, namespace: 'default', taskQueue: config.temporal.taskQueue, deps: { sql, config, sms: logProvider, mailer: createMailer(config) } });
-    const t0 = performance.now();
-    await worker.runUntil(
-      new Promise<void>((resolve) => {
-        hooks.done = resolve;
-        if (hooks.count >= N) resolve();
-      }),
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    console.log(`runs, one worker: ${N} workflows to webhook in ${seconds.toFixed(2)} s = ${(N / seconds).toFixed(0)} runs/s`);
-    await connection.close();
-
-    // 3. Ingest while Temporal is unreachable: stored as pending, started later.
-    const down = connectTemporal('127.0.0.1:9', 'default');
-    const outage = await startApi(sql, down, config);
-    report('ingest, Temporal unreachable (stored only)', await fire(outage.base, a.number, N, 'down'));
-    await outage.stop();
-    await down.close();
-    const t1 = performance.now();
-    let started = 0;
-    while (started < N) started += await dispatchPending({ sql, temporal: temporal.client, config }, 500);
-    console.log(`dispatcher: ${N} stored messages started in ${((performance.now() - t1) / 1000).toFixed(2)} s`);
+    say(`${sys.name}: warm-up, ${WARMUP} MOs (not measured)`);
+    await burst(pool, TOKENS.ingest, mos, CONCURRENCY);
+    if (sys.name !== 'service') await drain(receiver, mos.map((m) => m.id), DRAIN);
   } finally {
-    for (const c of cleanups.reverse()) await c().catch(() => {});
-    receiver.close();
-    await sql.end();
-    await admin.unsafe(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.end();
-    await rm(dataDir, { recursive: true, force: true });
+    await pool.close();
+  }
+  await settle(sys);
+}
+
+/**
+ * Waits (at most 20 s) until the system and its Temporal server use less than a tenth of a
+ * core, so that what they do just after starting (a dev server's own start-up work, a
+ * bundle, garbage) is not measured as the burst's cost.
+ */
+async function settle(sys: System): Promise<void> {
+  const busy = (a: CpuReading, b: CpuReading) => (b.process ?? 0) - (a.process ?? 0) + ((b.temporal ?? 0) - (a.temporal ?? 0));
+  const deadline = performance.now() + 20_000;
+  for (;;) {
+    const a = readCpu(sys);
+    await new Promise((r) => setTimeout(r, 1000));
+    const used = busy(a, readCpu(sys));
+    if (used < 0.1 || performance.now() > deadline) {
+      say(`${sys.name}: settled (${used.toFixed(2)} CPU s in the last second)`);
+      return;
+    }
   }
 }
 
-async function startApi(sql: postgres.Sql, temporal: Temporal, config: Config) {
-  const starter = new RunStarter({ sql, temporal: temporal.client, config });
-  const app = createApp({ sql, temporal: temporal.client, config, tokens: TOKENS, sms: logProvider, starter });
-  const server = await new Promise<ReturnType<typeof serve>>((res) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => res(s));
-  });
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const stop = async () => {
-    await new Promise<void>((r) => server.close(() => r()));
-    await starter.drain();
-  };
-  return { base, starter, stop };
+/** Burst, wait for its webhooks, idle singles, then the per-run costs and the system's own checks. */
+async function runScenario(sys: System, sc: Scenario, receiver: Receiver): Promise<ScenarioResult> {
+  const mos = makeMos(`${sc.prefix}-b`, 0, N, NUMBER, sc.keyword);
+  const idleMos = makeMos(`${sc.prefix}-i`, N, IDLE.count, NUMBER, sc.keyword);
+  const pool = openPool(sys.base, CONCURRENCY);
+  try {
+    say(`${sc.label}: burst of ${N} MOs, concurrency ${CONCURRENCY}`);
+    const before = readCpu(sys);
+    let after = before;
+    const b = await burst(pool, TOKENS.ingest, mos, CONCURRENCY);
+    say(`${sc.label}: acknowledged in ${b.seconds.toFixed(1)} s (${JSON.stringify(b.statuses)}); waiting for the webhooks`);
+    const d = await drain(receiver, mos.map((m) => m.id), {
+      ...DRAIN,
+      // CPU is read at most one tick (50 ms) after the latest webhook.
+      onArrivals: () => (after = readCpu(sys)),
+      progress: (n) => say(`${sc.label}: ${n} of ${N} webhooks in`),
+    });
+    if (!sys.child.running()) throw new Error(`${sys.child.name} exited while being measured`);
+    const inBurst = countDeliveries(receiver, b.sent);
+    say(`${sc.label}: ${inBurst.delivered} of ${N} webhooks in (wait ended: ${d.ended}); ${IDLE.count} idle MOs`);
+    const i = await idle(pool, TOKENS.ingest, idleMos, receiver, IDLE);
+
+    const history = sys.workflowIdOf && sys.temporal
+      ? await sampleHistories(sys.temporal.address, NAMESPACE, spread(mos, HISTORY_SAMPLES).map((m) => sys.workflowIdOf!(m.id)))
+      : null;
+    const extra = sc.after ? await sc.after(b.sent.size + i.sent.size) : { outbox: null, emailsReceived: null };
+    const all = countDeliveries(receiver, new Map([...b.sent, ...i.sent]));
+    const idleIn = countDeliveries(receiver, i.sent);
+    return {
+      system: sys.name,
+      scenario: sc.label,
+      keyword: sc.keyword,
+      messages: N,
+      concurrency: CONCURRENCY,
+      statuses: b.statuses,
+      outcomes: b.outcomes,
+      ackRate: N / b.seconds,
+      ackP50: pct(b.ackMs, 50),
+      ackP99: pct(b.ackMs, 99),
+      // delivered, not N: with losses the rate is of what did get through
+      processedRate: inBurst.lastArrival === null ? null : inBurst.delivered / ((inBurst.lastArrival - b.firstStart) / 1000),
+      e2eP50: pct(inBurst.e2eMs, 50),
+      e2eP99: pct(inBurst.e2eMs, 99),
+      drain: { ended: d.ended, seconds: d.seconds, deliveredAtEnd: inBurst.delivered },
+      idle: { sent: i.sent.size, received: idleIn.delivered, p50: pct(i.e2eMs, 50), p99: pct(i.e2eMs, 99) },
+      lost: all.lost,
+      duplicated: all.duplicated,
+      cpuPer1000: cpuPer1000(before, after, N),
+      history,
+      ...extra,
+      childStats: sys.childStats ? await sys.childStats().catch(() => null) : null,
+    };
+  } finally {
+    await pool.close();
+  }
 }
 
-async function setup(base: string, hookUrl: string) {
-  const call = async (path: string, body: unknown, headers: Record<string, string>) => {
-    const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-    if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return res.json() as Promise<any>;
-  };
-  const adminH = { authorization: `Bearer ${TOKENS.admin}` };
-  const acct = await call('/v1/admin/accounts', { name: 'Bench', country: 'US' }, adminH);
-  const number = '+1555' + String(Date.now()).slice(-7);
-  await call('/v1/admin/numbers', { number, kind: 'long_code' }, adminH);
-  await call(`/v1/admin/numbers/${encodeURIComponent(number)}/accounts`, { sid: acct.sid }, adminH);
-  const keyH = { 'api-key': acct.api_key };
-  // 50 keyword configurations on the number, all starting with OFFER, plus a default.
-  await call(`/v1/${acct.sid}/receive-configs`, { number, keyword: 'OFFER', trigger: { url: hookUrl } }, keyH);
-  for (let i = 1; i < 50; i++) await call(`/v1/${acct.sid}/receive-configs`, { number, keyword: `OFFER ${i}`, trigger: { url: hookUrl } }, keyH);
-  await call(`/v1/${acct.sid}/receive-configs`, { number, default: true, trigger: { url: hookUrl } }, keyH);
-  return { number };
+type LogFindings = { file: string; lines: number; suspicious: number; examples: string[] };
+
+/** Lines of a child's log that look like trouble, for the report (the log itself is removed). */
+async function scanLog(file: string): Promise<LogFindings> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  // The SDK's core logs in colour; the escapes would only clutter the examples.
+  const lines = text.replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter(Boolean);
+  const bad = lines.filter((l) => /\b(errors?|failed|failure|warn|warning|exception|refused|unreachable|timeout|timed out)\b/i.test(l));
+  return { file, lines: lines.length, suspicious: bad.length, examples: [...new Set(bad.map((l) => l.slice(0, 300)))].slice(0, 8) };
 }
 
-await main();
-process.exit(0);
+function describeRun() {
+  const sh = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    clkTck: CLK_TCK,
+    temporalCli: sh(CLI, ['--version']),
+    commit: sh('git', ['rev-parse', '--short', 'HEAD']),
+    uncommittedFiles: sh('git', ['status', '--porcelain'])?.split('\n').filter(Boolean).length ?? null,
+    messages: N,
+    concurrency: CONCURRENCY,
+    systems: SYSTEMS.filter((s) => ONLY.has(s)),
+  };
+}
+
+/** What the run has found so far: reported at its end, or as far as it got when it fails. */
+const found = {
+  run: describeRun(),
+  matchingPerSecond: 0,
+  results: [] as ScenarioResult[],
+  logs: {} as Partial<Record<SystemName, LogFindings>>,
+  tmp: null as string | null,
+  receiver: null as Receiver | null,
+  /** why the run did not finish; its children's logs are then kept */
+  failure: null as string | null,
+};
+
+async function main(): Promise<void> {
+  const { run } = found;
+  say(`node ${run.node}, ${run.cpus} cores, ${run.temporalCli ?? 'temporal CLI ?'}; commit ${run.commit} (+${run.uncommittedFiles} uncommitted files)`);
+  found.matchingPerSecond = benchMatching();
+  console.log(`matching (pure, 50 candidates for the first word): ${found.matchingPerSecond.toLocaleString('en-US')} messages/s`);
+
+  const tmp = (found.tmp = await mkdtemp(join(tmpdir(), 'inbound-sms-bench-')));
+  cleanups.push(() => (KEEP_TMP || found.failure ? Promise.resolve(console.error(`logs and data kept in ${tmp}`)) : rm(tmp, { recursive: true, force: true })));
+  const receiver = (found.receiver = await startReceiver());
+  cleanups.push(receiver.close);
+  const ctx: Ctx = { tmp, receiver };
+
+  for (const name of SYSTEMS) {
+    if (!ONLY.has(name)) continue;
+    say(`${name}: starting`);
+    const sys = await STARTERS[name](ctx);
+    say(`${name}: ready (pid ${sys.child.pid}${sys.temporal ? `, Temporal dev server pid ${sys.temporal.pid}` : ''})`);
+    try {
+      await warmUp(sys, receiver);
+      for (const sc of sys.scenarios) found.results.push(await runScenario(sys, sc, receiver));
+    } catch (e) {
+      throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)} (log: ${sys.child.logFile})`, { cause: e });
+    } finally {
+      say(`${name}: stopping`);
+      await sys.child.stop();
+      found.logs[name] = await scanLog(sys.child.logFile);
+    }
+  }
+}
+
+let reported: Promise<void> | null = null;
+/** Prints the table, the ratios and the targets, and writes the JSON; once. */
+function report(failure: string | null): Promise<void> {
+  reported ??= (async () => {
+    found.failure ??= failure;
+    const { results, logs } = found;
+    console.log('');
+    if (results.length) console.log(formatTable(results));
+    const judgement = judge(results);
+    console.log('');
+    console.log(formatJudgement(judgement));
+    console.log('');
+    for (const [name, l] of Object.entries(logs)) {
+      console.log(`${name} log: ${l.lines} lines, ${l.suspicious} mention an error, failure or warning${l.examples.length ? ':' : ''}`);
+      for (const ex of l.examples) console.log(`    ${ex}`);
+    }
+    if (found.receiver?.unreadable) console.log(`receiver: ${found.receiver.unreadable} deliveries without a readable id`);
+    const { receiver: _receiver, ...rest } = found;
+    await mkdir(dirname(OUT), { recursive: true });
+    await writeFile(OUT, JSON.stringify({ ...rest, ...judgement }, null, 2) + '\n');
+    console.log(`\nfull result: ${OUT}`);
+    if (found.failure) console.error(`\nthe bench did not finish: ${found.failure}`);
+  })();
+  return reported;
+}
+
+let failure: string | null = null;
+try {
+  await main();
+} catch (e) {
+  failure = e instanceof Error ? e.message : String(e);
+}
+await report(failure);
+await cleanUp();
+process.exit(failure ? 1 : 0);

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { runSteps, type ActionType, type AttemptOutcome, type RunPlan, type RunStart } from '../workflows/definitions.js';
+import { doneAfterFirstStep, runSteps, type ActionType, type AttemptOutcome, type RunPlan, type RunStart } from '../workflows/definitions.js';
 import type { createOutboundActivities } from './outbound.js';
 import type { createRunActivities } from './run.js';
 import type { createWebhookActivities } from './webhook.js';
@@ -37,12 +37,16 @@ export function createStartRun({ run, webhook, outbound }: Parts) {
     }
   };
   return {
-    async startRun(messageId: string): Promise<RunStart | null> {
+    async startRun(messageId: string, opts: { deliveryReportWaitSeconds: number }): Promise<RunStart | null> {
       const plan = await run.prepareRun(messageId);
       if (!plan) return null;
-      const step = runSteps(plan)[0]!;
-      const outcomes = await Promise.all(step.map((action) => outcomeOf(() => attempt(plan, action))));
-      return { plan, first: Object.fromEntries(step.map((action, i) => [action, outcomes[i]!])) };
+      const steps = runSteps(plan);
+      const outcomes = await Promise.all(steps[0]!.map((action) => outcomeOf(() => attempt(plan, action))));
+      const first: RunStart['first'] = Object.fromEntries(steps[0]!.map((action, i) => [action, outcomes[i]!]));
+      // A run that is over already is recorded so here: no local activity after this one.
+      const finished = doneAfterFirstStep(plan, steps, first, opts.deliveryReportWaitSeconds);
+      if (finished) await run.finishRun(messageId);
+      return { plan, first, finished };
     },
   };
 }

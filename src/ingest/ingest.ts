@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { MatchResult } from '../domain/matching.js';
 import { normalizeNumber } from '../domain/phone.js';
 import { customerNumber, matchRoute, RoutingCache } from './routing.js';
-import { RunStarter, type IngestLoad, type StarterDeps, type StarterOptions } from './starter.js';
+import { IngestLoad, RunStarter, type StarterDeps, type StarterOptions } from './starter.js';
 import { MessageWriter, type StoredMessage } from './writer.js';
 import { workflowIdFor } from '../workflows/definitions.js';
 
@@ -31,7 +31,7 @@ export type IngestDeps = { routing: RoutingCache; writer: MessageWriter; starter
 export type Ingestion = IngestDeps & { load: IngestLoad };
 
 export function createIngestion(deps: Omit<StarterDeps, 'load'>, starterOptions: StarterOptions = {}): Ingestion {
-  const load: IngestLoad = { active: 0 };
+  const load = new IngestLoad();
   return {
     load,
     routing: new RoutingCache(deps.sql),

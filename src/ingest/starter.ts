@@ -6,8 +6,33 @@ import { ensureSearchAttributes, errorChain, isTemporalUnreachable, startInbound
 /** `ordered`: started only after every ordered job queued before it (the dispatcher's backlog). */
 type Job = { m: StartableMessage; key: string; ordered: boolean };
 
-/** How busy ingest is right now: requests being answered. The starter yields to them. */
-export type IngestLoad = { active: number };
+/**
+ * Whether ingest is saturated: `busyAt` or more requests being answered at once, as during a
+ * burst. It stays so for `holdMs` after the last time that was seen, so that the gaps between
+ * a burst's batches do not count as quiet. The starter yields to a saturated ingest.
+ */
+export class IngestLoad {
+  private active = 0;
+  private busyUntil = 0;
+
+  constructor(
+    private readonly busyAt = 8,
+    private readonly holdMs = 250,
+  ) {}
+
+  enter(): void {
+    if (++this.active >= this.busyAt) this.busyUntil = Date.now() + this.holdMs;
+  }
+
+  leave(): void {
+    this.active--;
+  }
+
+  /** 0 when not saturated, else the time (ms) it stays saturated until, unless seen again. */
+  saturatedUntil(): number {
+    return this.busyUntil > Date.now() ? this.busyUntil : 0;
+  }
+}
 
 export type StarterDeps = {
   sql: Sql;
@@ -22,8 +47,6 @@ export type StarterDeps = {
 export type StarterOptions = {
   /** starts in flight when ingest is not saturated */
   concurrency?: number;
-  /** ingest requests in flight from which ingest counts as saturated (a burst is arriving) */
-  busyAt?: number;
   /** starts in flight while ingest is saturated: a burst is acknowledged first */
   busyConcurrency?: number;
   /** starts that may wait in memory; beyond, messages stay pending for the dispatcher */
@@ -36,8 +59,8 @@ export type StarterOptions = {
  * (stored while Temporal was down, past `maxQueued`, or by a process that died). Starts with
  * the same key (one customer on one number) run one after another, in the order queued.
  *
- * While ingest is saturated (`busyAt` requests or more in flight: a burst is arriving) at most
- * `busyConcurrency` starts are in flight, none by default: starting a run costs the Temporal
+ * While ingest is saturated (`IngestLoad`: a burst is arriving) at most `busyConcurrency`
+ * starts are in flight, none by default: starting a run costs the Temporal
  * server (and, with a worker in this process, this process) far more than storing a message,
  * and must not slow the acknowledgement of a burst. Steady traffic that ingest keeps up with
  * never holds starts back. Memory is bounded
@@ -49,6 +72,7 @@ export class RunStarter {
   private inFlight = 0;
   private orderedInFlight = false;
   private pumpScheduled = false;
+  private recheck: NodeJS.Timeout | null = null;
   private busyKeys = new Set<string>();
   private tracked = new Set<string>();
   private unreachableUntil = 0;
@@ -61,7 +85,7 @@ export class RunStarter {
     private readonly deps: StarterDeps,
     opts: StarterOptions = {},
   ) {
-    this.opts = { concurrency: 32, busyAt: 8, busyConcurrency: 0, maxQueued: 5000, ...opts };
+    this.opts = { concurrency: 32, busyConcurrency: 0, maxQueued: 5000, ...opts };
   }
 
   /**
@@ -97,12 +121,16 @@ export class RunStarter {
   }
 
   private limit(): number {
-    return (this.deps.load?.active ?? 0) >= this.opts.busyAt ? this.opts.busyConcurrency : this.opts.concurrency;
-  }
-
-  /** Ingest answered a request: starts held back while it was saturated may go now. */
-  nudge(): void {
-    if (this.queue.length > 0 && this.inFlight < this.limit()) this.pump();
+    const until = this.deps.load?.saturatedUntil() ?? 0;
+    if (until === 0) return this.opts.concurrency;
+    // Held back: look again when ingest may have calmed down.
+    if (!this.recheck && this.queue.length > 0) {
+      this.recheck = setTimeout(() => {
+        this.recheck = null;
+        this.pump();
+      }, until - Date.now() + 1);
+    }
+    return this.opts.busyConcurrency;
   }
 
   /**

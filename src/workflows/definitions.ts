@@ -122,8 +122,23 @@ export type AttemptOutcome<R = unknown> =
   | { ok: true; result: R }
   | { ok: false; final: boolean; message: string; retryAfterMs: number | null };
 
-/** What `startRun` answers: the plan, and the first attempts it made of the first step's actions. */
-export type RunStart = { plan: RunPlan; first: Partial<Record<ActionType, AttemptOutcome>> };
+/**
+ * What `startRun` answers: the plan, the first attempts it made of the first step's actions,
+ * and whether that was the whole run (then it also recorded the run as completed).
+ */
+export type RunStart = { plan: RunPlan; first: Partial<Record<ActionType, AttemptOutcome>>; finished: boolean };
+
+const SMS_ACTIONS: ActionType[] = ['expiry_message', 'auto_reply', 'forward_sms'];
+
+/**
+ * Whether a run is over once its first step's first attempts succeeded: nothing comes after
+ * that step, no reply is scheduled, and no SMS sent waits for delivery reports.
+ */
+export function doneAfterFirstStep(plan: RunPlan, steps: ActionType[][], first: RunStart['first'], deliveryReportWaitSeconds: number): boolean {
+  if (steps.slice(1).some((s) => s.length > 0) || plan.autoReply?.at) return false;
+  if (!steps[0]!.every((a) => first[a]?.ok)) return false;
+  return deliveryReportWaitSeconds === 0 || !steps[0]!.some((a) => SMS_ACTIONS.includes(a));
+}
 
 /**
  * The order of a run's actions (SPEC §2 leaves it open): steps one after another, the actions

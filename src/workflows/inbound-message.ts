@@ -88,7 +88,7 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
   // Room for the first step's attempt: a webhook's (a token request and a request, twice)
   // or a send's (a minute), after the reads and writes of preparing.
   const starting = proxyLocalActivities<Activities>({ startToCloseTimeout: `${Math.max(input.webhook.timeoutSeconds * 4 + 10, 60) + 30} seconds` });
-  const started = await starting.startRun(input.messageId);
+  const started = await starting.startRun(input.messageId, { deliveryReportWaitSeconds: input.deliveryReportWaitSeconds });
   if (!started) {
     state.phase = 'completed';
     return state;
@@ -185,7 +185,8 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
   await reportLoop;
 
   state.phase = 'completed';
-  await store.finishRun(plan.messageId);
+  // startRun recorded a run that its first attempts finished.
+  if (!started.finished) await store.finishRun(plan.messageId);
   return state;
 }
 

@@ -212,7 +212,10 @@ describe('an MO message travels to the webhook through a Temporal run', () => {
     const shape = await historyShape(ctx.client, `mo-${id}`);
     expect(shape.workflowTasks).toBe(1);
     expect(shape.activities).toEqual([]);
+    // startRun prepared the run, called the webhook and recorded the run as completed.
+    expect(shape.localActivities).toBe(1);
     expect(shape.events).toBeLessThanOrEqual(8);
+    expect((await a.call('GET', `/logs/${id}`)).body.run_status).toBe('completed');
     const [delivery] = await s.h.sql`SELECT status, attempts FROM deliveries WHERE id = ${`mo-${id}-trigger`}`;
     expect(delivery).toMatchObject({ status: 'succeeded', attempts: 1 });
   });

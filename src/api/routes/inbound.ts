@@ -10,12 +10,11 @@ export function inboundRoutes(deps: AppDeps & { ingestion: Ingestion }) {
   const { ingestion } = deps;
   // The starter yields to requests being answered: a burst is acknowledged before its runs start.
   app.use('*', async (_c, next) => {
-    ingestion.load.active++;
+    ingestion.load.enter();
     try {
       await next();
     } finally {
-      ingestion.load.active--;
-      ingestion.starter.nudge();
+      ingestion.load.leave();
     }
   });
   app.post('/', requireBearer(deps.tokens.ingest, 'ingest'), async (c) => {

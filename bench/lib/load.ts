@@ -1,0 +1,176 @@
+// The load generator: a burst of MOs at fixed concurrency, then single MOs one at a time
+// ("idle"), and waiting for their webhooks. One undici Pool per target, keep-alive, so the
+// generator itself stays cheap next to what it measures.
+import { Pool } from 'undici';
+import type { Receiver } from './receiver.js';
+
+export type Mo = { id: string; source: string; recipient: string; message: string };
+
+/** 500 distinct customers, +15551000000 … +15551000499; the business number is elsewhere. */
+export const customerOf = (i: number) => '+1555' + String(1_000_000 + (i % 500));
+
+export function makeMos(prefix: string, from: number, count: number, recipient: string, keyword: string): Mo[] {
+  return Array.from({ length: count }, (_, k) => {
+    const i = from + k;
+    return { id: `${prefix}-${i}`, source: customerOf(i), recipient, message: `${keyword} bench ${i}` };
+  });
+}
+
+/** Nearest-rank percentile; null for no values. */
+export function pct(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export function mean(values: number[]): number | null {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+}
+
+export function openPool(base: string, connections: number): Pool {
+  return new Pool(base, { connections, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
+}
+
+type Posted = { status: string; ms: number; outcome: string | null };
+
+/** One POST /v1/inbound; the latency is from the request's start to its response fully read. */
+async function post(pool: Pool, token: string, mo: Mo, sent: Map<string, number>): Promise<Posted> {
+  const start = performance.now();
+  sent.set(mo.id, start);
+  try {
+    const res = await pool.request({
+      path: '/v1/inbound',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(mo),
+    });
+    const text = await res.body.text();
+    let outcome: string | null = null;
+    try {
+      // The service answers with the match outcome; telling "keyword" from "no_match" here
+      // explains a run of lost webhooks at once.
+      const o = (JSON.parse(text) as { outcome?: unknown }).outcome;
+      if (typeof o === 'string') outcome = o;
+    } catch {
+      /* the relay and the ceiling answer without one */
+    }
+    return { status: String(res.statusCode), ms: performance.now() - start, outcome };
+  } catch (e) {
+    return { status: `error:${(e as Error).name}`, ms: performance.now() - start, outcome: null };
+  }
+}
+
+const bump = (counts: Record<string, number>, key: string) => (counts[key] = (counts[key] ?? 0) + 1);
+
+export type BurstResult = {
+  /** send time of each MO id (performance.now()) */
+  sent: Map<string, number>;
+  ackMs: number[];
+  statuses: Record<string, number>;
+  outcomes: Record<string, number>;
+  firstStart: number;
+  seconds: number;
+};
+
+/** All `mos` through `concurrency` workers, each sending its next MO once the last is answered. */
+export async function burst(pool: Pool, token: string, mos: Mo[], concurrency: number): Promise<BurstResult> {
+  const r: BurstResult = { sent: new Map(), ackMs: [], statuses: {}, outcomes: {}, firstStart: performance.now(), seconds: 0 };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, mos.length) }, async () => {
+      while (next < mos.length) {
+        const p = await post(pool, token, mos[next++]!, r.sent);
+        r.ackMs.push(p.ms);
+        bump(r.statuses, p.status);
+        if (p.outcome) bump(r.outcomes, p.outcome);
+      }
+    }),
+  );
+  r.seconds = (performance.now() - r.firstStart) / 1000;
+  return r;
+}
+
+export type DrainResult = { ended: 'all' | 'quiet' | 'cap'; seconds: number };
+
+/**
+ * Waits until every id has arrived at the receiver, or nothing new has arrived for `quietMs`,
+ * or `capMs` has passed. `onArrivals` runs on each 50 ms tick that saw a new delivery, so a
+ * reading taken there is at most one tick after the last arrival.
+ */
+export async function drain(
+  receiver: Receiver,
+  ids: string[],
+  opts: { quietMs: number; capMs: number; onArrivals?: () => void; progress?: (delivered: number) => void },
+): Promise<DrainResult> {
+  const t0 = performance.now();
+  let seenTotal = -1;
+  let lastChange = t0;
+  let lastProgress = t0;
+  const missing = new Set(ids.filter((id) => !receiver.arrivals.has(id)));
+  for (;;) {
+    const now = performance.now();
+    if (receiver.total !== seenTotal) {
+      seenTotal = receiver.total;
+      lastChange = now;
+      opts.onArrivals?.();
+      for (const id of missing) if (receiver.arrivals.has(id)) missing.delete(id);
+    }
+    const seconds = (now - t0) / 1000;
+    if (missing.size === 0) return { ended: 'all', seconds };
+    if (now - lastChange >= opts.quietMs) return { ended: 'quiet', seconds };
+    if (now - t0 >= opts.capMs) return { ended: 'cap', seconds };
+    if (opts.progress && now - lastProgress >= 10_000) {
+      lastProgress = now;
+      opts.progress(ids.length - missing.size);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export type IdleResult = { sent: Map<string, number>; e2eMs: number[]; timedOut: number; statuses: Record<string, number> };
+
+/**
+ * Single MOs, one at a time: each waits for its webhook (at most `waitMs`), then `gapMs`
+ * before the next. The whole phase stops after `capMs`, so a broken system cannot hold it.
+ */
+export async function idle(
+  pool: Pool,
+  token: string,
+  mos: Mo[],
+  receiver: Receiver,
+  opts: { gapMs: number; waitMs: number; capMs: number },
+): Promise<IdleResult> {
+  const r: IdleResult = { sent: new Map(), e2eMs: [], timedOut: 0, statuses: {} };
+  const t0 = performance.now();
+  for (const mo of mos) {
+    if (performance.now() - t0 > opts.capMs) break;
+    const p = await post(pool, token, mo, r.sent);
+    bump(r.statuses, p.status);
+    const arrived = await receiver.waitFor(mo.id, opts.waitMs);
+    if (arrived === null) r.timedOut++;
+    else r.e2eMs.push(arrived - r.sent.get(mo.id)!);
+    await new Promise((res) => setTimeout(res, opts.gapMs));
+  }
+  return r;
+}
+
+/** `lastArrival` is the latest first arrival: when the last MO was processed (a duplicate is not). */
+export type DeliveryCount = { expected: number; delivered: number; lost: number; duplicated: number; e2eMs: number[]; lastArrival: number | null };
+
+/** For MOs sent at `sent` times: how many reached the receiver, never did, or did more than once. */
+export function countDeliveries(receiver: Receiver, sent: Map<string, number>): DeliveryCount {
+  const c: DeliveryCount = { expected: sent.size, delivered: 0, lost: 0, duplicated: 0, e2eMs: [], lastArrival: null };
+  for (const [id, at] of sent) {
+    const arrivals = receiver.arrivals.get(id);
+    if (!arrivals) {
+      c.lost++;
+      continue;
+    }
+    c.delivered++;
+    if (arrivals.length > 1) c.duplicated++;
+    const first = arrivals[0]!;
+    c.e2eMs.push(first - at);
+    if (c.lastArrival === null || first > c.lastArrival) c.lastArrival = first;
+  }
+  return c;
+}

@@ -1,0 +1,72 @@
+// The webhook receiver every system delivers to: counts deliveries per MO id and keeps the
+// arrival times, on the bench's clock (performance.now()), the same clock the load generator
+// stamps its sends with.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Receiver = {
+  url: string;
+  /** arrival times of every delivery, by MO id */
+  arrivals: Map<string, number[]>;
+  /** deliveries whose body had no readable `id` */
+  unreadable: number;
+  /** total deliveries, and when the latest came: what "has anything arrived since?" reads */
+  total: number;
+  lastArrival: number;
+  /** resolves with the first arrival of `id`, or null after `timeoutMs` */
+  waitFor: (id: string, timeoutMs: number) => Promise<number | null>;
+  close: () => Promise<void>;
+};
+
+export async function startReceiver(): Promise<Receiver> {
+  const waiters = new Map<string, (t: number) => void>();
+  const r = { arrivals: new Map<string, number[]>(), unreadable: 0, total: 0, lastArrival: 0 } as Receiver;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = performance.now();
+      let id: unknown;
+      try {
+        // The service's default body, the relay's and the ceiling's MO JSON all carry `id`.
+        id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: unknown }).id;
+      } catch {
+        id = undefined;
+      }
+      if (typeof id === 'string') {
+        const list = r.arrivals.get(id);
+        if (list) list.push(at);
+        else r.arrivals.set(id, [at]);
+        r.total++;
+        r.lastArrival = at;
+        waiters.get(id)?.(at);
+      } else {
+        r.unreadable++;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mo`;
+  r.waitFor = (id, timeoutMs) => {
+    const first = r.arrivals.get(id)?.[0];
+    if (first !== undefined) return Promise.resolve(first);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        waiters.delete(id);
+        resolve(null);
+      }, timeoutMs);
+      waiters.set(id, (t) => {
+        clearTimeout(timer);
+        waiters.delete(id);
+        resolve(t);
+      });
+    });
+  };
+  r.close = () =>
+    new Promise<void>((ok) => {
+      server.closeAllConnections();
+      server.close(() => ok());
+    });
+  return r;
+}
