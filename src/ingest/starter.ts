@@ -3,6 +3,9 @@ import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import { ensureSearchAttributes, errorChain, isTemporalUnreachable, startInboundRun, type StartableMessage } from '../runtime/temporal.js';
 
+/** How many started message ids `holds` remembers after their rows say `started`. */
+const RECENT = 10_000;
+
 /** `ordered`: started only after every ordered job queued before it (the dispatcher's backlog). */
 type Job = { m: StartableMessage; key: string; ordered: boolean };
 
@@ -75,6 +78,7 @@ export class RunStarter {
   private recheck: NodeJS.Timeout | null = null;
   private busyKeys = new Set<string>();
   private tracked = new Set<string>();
+  private recent = new Set<string>();
   private unreachableUntil = 0;
   private idle: (() => void)[] = [];
   private started: string[] = [];
@@ -100,9 +104,14 @@ export class RunStarter {
     return true;
   }
 
-  /** Whether this starter holds the message (queued or being started). */
+  /**
+   * Whether this starter holds the message (queued or being started) or started it lately.
+   * A started message may still read as `pending` to a statement whose snapshot was taken
+   * before its row was updated; the customer's next message must not wait for the
+   * dispatcher behind it.
+   */
   holds(id: string): boolean {
-    return this.tracked.has(id);
+    return this.tracked.has(id) || this.recent.has(id);
   }
 
   /** Whether Temporal was found unreachable within the last dispatch interval. */
@@ -204,14 +213,16 @@ export class RunStarter {
       return;
     }
     this.started.push(m.id);
+    this.recent.add(m.id);
+    // The last RECENT starts are remembered; a Set iterates in insertion order.
+    if (this.recent.size > RECENT) this.recent.delete(this.recent.values().next().value!);
     this.markStarted();
   }
 
   /**
    * Confirmed starts are recorded in batches: one UPDATE for all that were confirmed while the
    * previous one ran. A start confirmed but not recorded (the process died) is started again
-   * later, which Temporal answers as already started. A message stays held until its row says
-   * `started`, so that its customer's next message does not take it for one nobody starts.
+   * later, which Temporal answers as already started.
    */
   private markStarted(): void {
     if (this.marking || this.started.length === 0) return;

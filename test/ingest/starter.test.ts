@@ -40,6 +40,16 @@ describe('RunStarter', () => {
     expect(starter.holds('a2')).toBe(false);
   });
 
+  it('still counts a message it started as its own after recording the start', async () => {
+    // A concurrent INSERT whose snapshot predates the UPDATE still sees the message pending:
+    // the customer's next message must not be left to the dispatcher behind it.
+    const { client } = recordingClient(() => 1);
+    const starter = new RunStarter({ sql, temporal: client, config });
+    starter.enqueue(msg('s1'), 'S');
+    await starter.drain();
+    expect(starter.holds('s1')).toBe(true);
+  });
+
   it('leaves everything to the dispatcher once Temporal is unreachable', async () => {
     const { events, client } = recordingClient(() => 5, () => new Error('14 UNAVAILABLE: No connection established'));
     const starter = new RunStarter({ sql, temporal: client, config }, { concurrency: 1 });
