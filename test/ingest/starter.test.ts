@@ -37,7 +37,6 @@ describe('RunStarter', () => {
     await starter.drain();
     expect(events.indexOf('start mo-a2')).toBeGreaterThan(events.indexOf('done mo-a1'));
     expect(events.indexOf('done mo-b1')).toBeLessThan(events.indexOf('done mo-a1'));
-    expect(starter.holds('a2')).toBe(false);
   });
 
   it('still counts a message it started as its own after recording the start', async () => {
