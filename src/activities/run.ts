@@ -7,7 +7,7 @@ import type { AutoReply, Forward, Unsubscribe } from '../domain/receive-config.j
 import type { SubscriptionChange } from '../domain/subscriptions.js';
 import { buildVariables, render, type MessageVariables } from '../domain/variables.js';
 import { workflowIdFor, type ActionStatus, type ActionType, type RunPlan, type WebhookRequest } from '../workflows/definitions.js';
-import { renderTrigger, requestOf, type DeliveryRow, type ProfileForRender, type TriggerConfig } from './trigger.js';
+import { deliveryIdFor, renderTrigger, requestOf, type DeliveryRow, type ProfileForRender, type TriggerConfig } from './trigger.js';
 
 export type RunDeps = { sql: Sql; config: Config };
 
@@ -24,6 +24,7 @@ type PrepareRow = MessageRow & {
   auto_reply: AutoReply | null; reply_at: Date | null; forward: Forward | null;
   subscribe: boolean | null; unsubscribe: Unsubscribe | null; trigger: TriggerConfig | null;
   p_id: string | null; p_url: string; p_http_method: 'POST' | 'GET'; p_body: ProfileForRender['body']; p_content_type: string | null; p_enc: ProfileForRender['enc'];
+  stored_delivery: DeliveryRow | null;
 };
 
 /** One action the run will take, recorded when the run is prepared. */
@@ -45,11 +46,13 @@ export function createRunActivities({ sql }: RunDeps) {
                c.expiry_sender, c.expiry_route, c.expiry_template_id, c.auto_reply, c.reply_at, c.forward,
                c.subscribe, c.unsubscribe,
                p.id AS p_id, p.url AS p_url, p.http_method AS p_http_method, p.body AS p_body,
-               p.content_type AS p_content_type, p.enc AS p_enc
+               p.content_type AS p_content_type, p.enc AS p_enc,
+               to_jsonb(d) AS stored_delivery
         FROM inbound_messages m
         LEFT JOIN accounts a ON a.sid = m.sid
         LEFT JOIN receive_configs c ON c.id = m.config_id AND c.sid = m.sid
         LEFT JOIN callback_profiles p ON p.id::text = c.trigger->>'callback_profile_id' AND p.sid = m.sid
+        LEFT JOIN deliveries d ON d.id = ${deliveryIdFor(messageId)}
         WHERE m.id = ${messageId}`;
       if (!m || !m.sid || !m.config_id) return null;
       if (!m.c_id) {
@@ -126,7 +129,11 @@ export function createRunActivities({ sql }: RunDeps) {
         actions.push({ type, status: 'pending', detail: {} });
       }
       let request: WebhookRequest | null = null;
-      if (m.trigger) {
+      if (m.stored_delivery) {
+        // Prepared before (this is a retry): the stored request stands, whatever changed since.
+        request = requestOf(m.stored_delivery);
+        actions.push({ type: 'trigger', status: 'pending', detail: {} });
+      } else if (m.trigger) {
         const profile = m.p_id ? { id: m.p_id, url: m.p_url, http_method: m.p_http_method, body: m.p_body, content_type: m.p_content_type, enc: m.p_enc } : null;
         const rendered = renderTrigger({ id: m.id, sid: m.sid }, m.trigger, profile, vars);
         if (rendered && 'skip' in rendered) {

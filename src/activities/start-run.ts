@@ -1,5 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
-import { doneAfterFirstStep, runSteps, type ActionType, type AttemptOutcome, type RunPlan, type RunStart } from '../workflows/definitions.js';
+import { doneAfterFirstStep, errorTypes, failedAttempt, runSteps, type ActionType, type AttemptOutcome, type RunPlan, type RunStart } from '../workflows/definitions.js';
 import type { createOutboundActivities } from './outbound.js';
 import type { createRunActivities } from './run.js';
 import type { createWebhookActivities } from './webhook.js';
@@ -41,25 +40,23 @@ export function createStartRun({ run, webhook, outbound }: Parts) {
       const plan = await run.prepareRun(messageId);
       if (!plan) return null;
       const steps = runSteps(plan);
-      const outcomes = await Promise.all(steps[0]!.map((action) => outcomeOf(() => attempt(plan, action))));
+      const outcomes = await Promise.all(steps[0]!.map((action) => outcomeOf(action, () => attempt(plan, action))));
       const first: RunStart['first'] = Object.fromEntries(steps[0]!.map((action, i) => [action, outcomes[i]!]));
       // A run that is over already is recorded so here: no local activity after this one.
-      const finished = doneAfterFirstStep(plan, steps, first, opts.deliveryReportWaitSeconds);
-      if (finished) await run.finishRun(messageId);
+      // Best effort: should this write fail, the workflow records the end itself, rather than
+      // this activity being retried and every attempt above made again.
+      let finished = doneAfterFirstStep(plan, steps, first, opts.deliveryReportWaitSeconds);
+      if (finished) finished = await run.finishRun(messageId).then(() => true, () => false);
       return { plan, first, finished };
     },
   };
 }
 
-/** An attempt's result or error as data; an ApplicationFailure says whether it is final. */
-async function outcomeOf(fn: () => Promise<unknown>): Promise<AttemptOutcome> {
+/** An attempt's result or error as data, judged as the workflow judges its own attempts. */
+async function outcomeOf(action: ActionType, fn: () => Promise<unknown>): Promise<AttemptOutcome> {
   try {
     return { ok: true, result: await fn() };
   } catch (e) {
-    if (e instanceof ApplicationFailure) {
-      const wait = e.details?.[0];
-      return { ok: false, final: e.nonRetryable === true, message: e.message, retryAfterMs: typeof wait === 'number' ? wait : null };
-    }
-    return { ok: false, final: false, message: e instanceof Error ? e.message : String(e), retryAfterMs: null };
+    return failedAttempt(e, action === 'trigger' ? errorTypes.webhookRejected : errorTypes.sendRejected);
   }
 }

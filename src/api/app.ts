@@ -30,9 +30,9 @@ export function createApp(deps: AppDeps) {
   const ingestion = deps.ingestion ?? createIngestion(deps);
   // Routing changes made through this process are seen by its very next MO; other processes
   // hear of them through PostgreSQL (RoutingCache.listen).
-  const routingWrites = async (c: { req: { method: string } }, next: () => Promise<void>) => {
+  const routingWrites = async (c: { req: { method: string }; res: Response }, next: () => Promise<void>) => {
     await next();
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') ingestion.routing.invalidate();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400) ingestion.routing.invalidate();
   };
   app.use('/v1/admin/*', routingWrites);
   app.use('/v1/:sid/receive-configs/*', routingWrites);

@@ -7,9 +7,9 @@ type PendingRow = { id: string; sid: string; recipient: string; source: string; 
 const DISPATCH_LOCK = 7410002;
 
 /**
- * One sweep: hands the starter stored messages whose run has not been confirmed and that no
- * start in this process holds, oldest first, and waits until they are started (or refused,
- * or Temporal is found unreachable). Messages Temporal refused before go last, so they cannot
+ * One sweep: hands the starter stored messages whose run has not been confirmed and that it
+ * does not hold already, oldest first, and waits until those are started (or refused, or
+ * Temporal is found unreachable). Messages Temporal refused before go last, so they cannot
  * crowd out the rest. Answers how many this sweep saw started.
  *
  * Only the holder of a session-level advisory lock sweeps; the lock is held on a connection
@@ -26,13 +26,15 @@ export async function dispatchPending(deps: { sql: Sql; starter: RunStarter }, b
       const rows = await conn<PendingRow[]>`
         SELECT id, sid, recipient, source, keyword, outcome FROM inbound_messages
         WHERE dispatch_state = 'pending' ORDER BY dispatch_attempts, seq LIMIT ${batch}`;
-      const mine = rows.filter((r) => !starter.holds(r.id));
       // Ordered: a backlog starts in arrival order (SPEC §5), one start after another.
-      const handed = mine.filter((r) => starter.enqueue(r, `${r.recipient} ${r.source}`, true)).map((r) => r.id);
-      await starter.drain();
+      const handed = rows
+        .filter((r) => !starter.queued(r.id))
+        .filter((r) => starter.enqueue(r, `${r.recipient} ${r.source}`, true))
+        .map((r) => r.id);
       if (handed.length === 0) return 0;
+      await Promise.all(handed.map((id) => starter.released(id)));
       const [done] = await conn<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM inbound_messages WHERE id IN ${conn(handed)} AND dispatch_state = 'started'`;
+        SELECT count(*)::int AS n FROM inbound_messages WHERE id = ANY(${handed}::text[]) AND dispatch_state = 'started'`;
       return done!.n;
     } finally {
       await conn`SELECT pg_advisory_unlock(${DISPATCH_LOCK})`;

@@ -52,6 +52,7 @@ type Entry = { route: NumberRoute | null; at: number };
  */
 export class RoutingCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<NumberRoute | null>>();
   /** national digits ("9876543210") → the one long code ending in them, or the digits themselves */
   private readonly national = new Map<string, string>();
   /** bumped on every invalidation: a load that raced one is used once, not kept */
@@ -82,12 +83,15 @@ export class RoutingCache {
   /** Forgets one number, or everything. */
   invalidate(number?: string): void {
     this.generation++;
+    // A read under way may predate the change: later requests read again.
     if (number === undefined) {
       this.entries.clear();
       this.national.clear();
+      this.loading.clear();
       return;
     }
     this.entries.delete(number);
+    this.loading.delete(number);
   }
 
   /** The stored number a carrier's recipient stands for, and its routing (null: unknown number). */
@@ -100,13 +104,25 @@ export class RoutingCache {
       this.entries.set(number, hit);
       return { recipient: number, route: hit.route };
     }
+    // Concurrent requests for a number not in the cache share one read.
+    let loading = this.loading.get(number);
+    if (!loading) {
+      const mine: Promise<NumberRoute | null> = this.load(number).finally(() => {
+        if (this.loading.get(number) === mine) this.loading.delete(number);
+      });
+      this.loading.set(number, (loading = mine));
+    }
+    return { recipient: number, route: await loading };
+  }
+
+  private async load(number: string): Promise<NumberRoute | null> {
     const generation = this.generation;
     const route = await loadRoute(this.sql, number);
     if (generation === this.generation) {
       this.entries.set(number, { route, at: Date.now() });
       if (this.entries.size > (this.opts.maxEntries ?? 10_000)) this.entries.delete(this.entries.keys().next().value!);
     }
-    return { recipient: number, route };
+    return route;
   }
 
   /**

@@ -10,13 +10,15 @@ const RECENT = 10_000;
 type Job = { m: StartableMessage; key: string; ordered: boolean };
 
 /**
- * Whether ingest is saturated: `busyAt` or more requests being answered at once, as during a
- * burst. It stays so for `holdMs` after the last time that was seen, so that the gaps between
- * a burst's batches do not count as quiet. The starter yields to a saturated ingest.
+ * Whether ingest is saturated: `busyAt` or more authenticated ingest requests being answered
+ * at once, as during a burst. It stays so for `holdMs` after the last time that was seen, so
+ * that the gaps between a burst's batches do not count as quiet. The starter yields to a
+ * saturated ingest.
  */
 export class IngestLoad {
   private active = 0;
   private busyUntil = 0;
+  private busySince = 0;
 
   constructor(
     private readonly busyAt = 8,
@@ -24,16 +26,19 @@ export class IngestLoad {
   ) {}
 
   enter(): void {
-    if (++this.active >= this.busyAt) this.busyUntil = Date.now() + this.holdMs;
+    if (++this.active < this.busyAt) return;
+    const now = Date.now();
+    if (this.busyUntil < now) this.busySince = now;
+    this.busyUntil = now + this.holdMs;
   }
 
   leave(): void {
     this.active--;
   }
 
-  /** 0 when not saturated, else the time (ms) it stays saturated until, unless seen again. */
-  saturatedUntil(): number {
-    return this.busyUntil > Date.now() ? this.busyUntil : 0;
+  /** null when not saturated; else since when, and until when unless seen again (ms). */
+  saturation(): { since: number; until: number } | null {
+    return this.busyUntil > Date.now() ? { since: this.busySince, until: this.busyUntil } : null;
   }
 }
 
@@ -52,6 +57,9 @@ export type StarterOptions = {
   concurrency?: number;
   /** starts in flight while ingest is saturated: a burst is acknowledged first */
   busyConcurrency?: number;
+  /** starts in flight once ingest has been saturated for `sustainedAfterMs`: runs never freeze */
+  sustainedConcurrency?: number;
+  sustainedAfterMs?: number;
   /** starts that may wait in memory; beyond, messages stay pending for the dispatcher */
   maxQueued?: number;
 };
@@ -63,7 +71,8 @@ export type StarterOptions = {
  * the same key (one customer on one number) run one after another, in the order queued.
  *
  * While ingest is saturated (`IngestLoad`: a burst is arriving) at most `busyConcurrency`
- * starts are in flight, none by default: starting a run costs the Temporal
+ * starts are in flight, none by default, and `sustainedConcurrency` (4) once that has lasted
+ * `sustainedAfterMs` (2 s), so that runs never freeze under sustained load: starting a run costs the Temporal
  * server (and, with a worker in this process, this process) far more than storing a message,
  * and must not slow the acknowledgement of a burst. Steady traffic that ingest keeps up with
  * never holds starts back. Memory is bounded
@@ -78,6 +87,7 @@ export class RunStarter {
   private recheck: NodeJS.Timeout | null = null;
   private busyKeys = new Set<string>();
   private tracked = new Set<string>();
+  private waiters = new Map<string, (() => void)[]>();
   private recent = new Set<string>();
   private unreachableUntil = 0;
   private idle: (() => void)[] = [];
@@ -89,7 +99,7 @@ export class RunStarter {
     private readonly deps: StarterDeps,
     opts: StarterOptions = {},
   ) {
-    this.opts = { concurrency: 32, busyConcurrency: 0, maxQueued: 5000, ...opts };
+    this.opts = { concurrency: 32, busyConcurrency: 0, sustainedConcurrency: 4, sustainedAfterMs: 2000, maxQueued: 5000, ...opts };
   }
 
   /**
@@ -97,11 +107,31 @@ export class RunStarter {
    * `ordered` starts also wait for every ordered start queued before them, whatever its key.
    */
   enqueue(m: StartableMessage, key: string = m.id, ordered = false): boolean {
+    if (this.tracked.has(m.id)) return true;
     if (this.unreachableUntil > Date.now() || this.queue.length >= this.opts.maxQueued) return false;
     this.queue.push({ m, key, ordered });
     this.tracked.add(m.id);
     this.schedulePump();
     return true;
+  }
+
+  /** Resolves once the message is no longer queued or being started (started, refused or dropped). */
+  released(id: string): Promise<void> {
+    if (!this.tracked.has(id)) return Promise.resolve();
+    return new Promise((r) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), r]));
+  }
+
+  /** Whether the message is queued or being started here. */
+  queued(id: string): boolean {
+    return this.tracked.has(id);
+  }
+
+  private release(id: string): void {
+    this.tracked.delete(id);
+    const waiters = this.waiters.get(id);
+    if (!waiters) return;
+    this.waiters.delete(id);
+    for (const w of waiters) w();
   }
 
   /**
@@ -130,16 +160,18 @@ export class RunStarter {
   }
 
   private limit(): number {
-    const until = this.deps.load?.saturatedUntil() ?? 0;
-    if (until === 0) return this.opts.concurrency;
-    // Held back: look again when ingest may have calmed down.
-    if (!this.recheck && this.queue.length > 0) {
+    const busy = this.deps.load?.saturation();
+    if (!busy) return this.opts.concurrency;
+    const now = Date.now();
+    const sustained = busy.since + this.opts.sustainedAfterMs;
+    // Held back: look again when ingest may have calmed down, or held back long enough.
+    if (!this.recheck && this.queue.length > 0 && now < sustained) {
       this.recheck = setTimeout(() => {
         this.recheck = null;
         this.pump();
-      }, until - Date.now() + 1);
+      }, Math.min(busy.until, sustained) - now + 1);
     }
-    return this.opts.busyConcurrency;
+    return now < sustained ? this.opts.busyConcurrency : this.opts.sustainedConcurrency;
   }
 
   /**
@@ -158,10 +190,13 @@ export class RunStarter {
 
   private pump(): void {
     let orderedWaits = this.orderedInFlight;
+    // A job that waits holds back the jobs of its key behind it, and an ordered job the
+    // ordered ones behind it.
+    const waiting = new Set<string>();
     for (let i = 0; i < this.queue.length && this.inFlight < this.limit(); ) {
       const job = this.queue[i]!;
-      if (this.busyKeys.has(job.key) || (job.ordered && orderedWaits)) {
-        // An ordered job that waits holds back the ordered ones behind it.
+      if (this.busyKeys.has(job.key) || waiting.has(job.key) || (job.ordered && orderedWaits)) {
+        waiting.add(job.key);
         orderedWaits ||= job.ordered;
         i++;
         continue;
@@ -186,7 +221,7 @@ export class RunStarter {
 
   private async start(m: StartableMessage): Promise<void> {
     if (this.unreachable) {
-      this.tracked.delete(m.id);
+      this.release(m.id);
       return;
     }
     const { config } = this.deps;
@@ -198,18 +233,19 @@ export class RunStarter {
       // Refused: noted on the message, which the dispatcher tries again after the others.
       if (isTemporalUnreachable(err)) {
         this.unreachableUntil = Date.now() + config.dispatchIntervalMs;
-        for (const job of this.queue) this.tracked.delete(job.m.id);
+        const dropped = this.queue;
         this.queue = [];
-        this.tracked.delete(m.id);
+        for (const job of dropped) this.release(job.m.id);
+        this.release(m.id);
         this.deps.log?.(`Temporal unreachable; stored messages wait for the dispatcher: ${errorChain(err)}`);
         return;
       }
-      this.tracked.delete(m.id);
       const error = errorChain(err);
       this.deps.log?.(`workflow start for ${m.id} refused: ${error}`);
       await this.deps.sql`
         UPDATE inbound_messages SET dispatch_attempts = dispatch_attempts + 1, dispatch_error = ${error.slice(0, 1000)}
         WHERE id = ${m.id}`.catch(() => {});
+      this.release(m.id);
       return;
     }
     this.started.push(m.id);
@@ -229,10 +265,10 @@ export class RunStarter {
     const ids = this.started.splice(0);
     this.marking = this.deps.sql`
       UPDATE inbound_messages SET dispatch_state = 'started', dispatched_at = now(), dispatch_error = NULL
-      WHERE id IN ${this.deps.sql(ids)} AND dispatch_state = 'pending'`
+      WHERE id = ANY(${ids}::text[]) AND dispatch_state = 'pending'`
       .then(() => {}, (err) => this.deps.log?.(`recording ${ids.length} started run(s) failed; the dispatcher will confirm them: ${String(err)}`))
       .finally(() => {
-        for (const id of ids) this.tracked.delete(id);
+        for (const id of ids) this.release(id);
         this.marking = null;
         this.markStarted();
         this.settle();

@@ -36,7 +36,7 @@ export class MessageWriter {
 
   constructor(
     private readonly sql: Sql,
-    private readonly opts: { maxBatch?: number; maxInFlight?: number } = {},
+    private readonly opts: { maxBatch?: number } = {},
   ) {}
 
   write(m: NewMessage): Promise<WriteResult> {
@@ -47,7 +47,9 @@ export class MessageWriter {
   }
 
   private flush(): void {
-    while (this.queue.length > 0 && this.inFlight < (this.opts.maxInFlight ?? 2)) {
+    // One batch at a time: the next one sees every row of the last committed, so a customer's
+    // older message is always known to the statement storing their newer one.
+    while (this.queue.length > 0 && this.inFlight < 1) {
       const batch = this.queue.splice(0, this.opts.maxBatch ?? 256);
       this.inFlight++;
       void this.store(batch).finally(() => {
@@ -65,16 +67,14 @@ export class MessageWriter {
         batch[0]!.reject(err);
         return;
       }
-      // One row PostgreSQL will not take must not fail the others: each goes alone.
-      await Promise.all(
-        batch.map(async (p) => {
-          try {
-            settle([p], await insertMessages(this.sql, [p.m]));
-          } catch (e) {
-            p.reject(e);
-          }
-        }),
-      );
+      // One row PostgreSQL will not take must not fail the others: each goes alone, in order.
+      for (const p of batch) {
+        try {
+          settle([p], await insertMessages(this.sql, [p.m]));
+        } catch (e) {
+          p.reject(e);
+        }
+      }
     }
   }
 }
@@ -139,7 +139,7 @@ async function insertMessages(sql: Sql, ms: NewMessage[]): Promise<Map<string, W
   if (missing.length > 0) {
     const late = await sql<StoredMessage[]>`
       SELECT id, seq, sid, recipient, keyword, outcome, config_id, workflow_id, dispatch_state
-      FROM inbound_messages WHERE id IN ${sql(missing)}`;
+      FROM inbound_messages WHERE id = ANY(${missing}::text[])`;
     for (const row of late) results.set(row.id, { inserted: false, row });
   }
   return results;

@@ -1,4 +1,4 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { SubscriptionChange } from '../domain/subscriptions.js';
 
@@ -121,6 +121,37 @@ export type RunPlan = {
 export type AttemptOutcome<R = unknown> =
   | { ok: true; result: R }
   | { ok: false; final: boolean; message: string; retryAfterMs: number | null };
+
+/**
+ * The activity's own error: a regular activity's failure wraps it in an ActivityFailure; a
+ * local activity's, and one caught inside an activity, arrive as thrown.
+ */
+function activityError(err: unknown): unknown {
+  return err instanceof ActivityFailure ? (err.cause ?? err) : err;
+}
+
+export function failureMessage(err: unknown): string {
+  const cause = activityError(err);
+  if (cause instanceof Error) return cause.message || cause.name;
+  return String(cause);
+}
+
+/**
+ * The one verdict on a failed attempt, in workflow and activity code alike: final when the
+ * activity said no retry can mend it (non-retryable, or of `finalType`); the wait an endpoint
+ * asked for (Retry-After) travels in the failure's details.
+ */
+export function failedAttempt(err: unknown, finalType: string): AttemptOutcome<never> {
+  const cause = activityError(err);
+  const app = cause instanceof ApplicationFailure ? cause : null;
+  const wait = app?.details?.[0];
+  return {
+    ok: false,
+    final: app !== null && (app.nonRetryable === true || app.type === finalType),
+    message: failureMessage(err),
+    retryAfterMs: typeof wait === 'number' && wait >= 0 ? wait : null,
+  };
+}
 
 /**
  * What `startRun` answers: the plan, the first attempts it made of the first step's actions,

@@ -1,6 +1,6 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import { errorTypes, type AttemptOutcome, type DeliveryResult, type WebhookPolicy, type WebhookRequest } from './definitions.js';
+import { errorTypes, failedAttempt, failureMessage, type AttemptOutcome, type DeliveryResult, type WebhookPolicy, type WebhookRequest } from './definitions.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -62,34 +62,6 @@ export async function attemptLocally<A, R>(local: (a: A) => Promise<R>, arg: A, 
   try {
     return { ok: true, result: await local(arg) };
   } catch (err) {
-    return { ok: false, final: isFinal(err, finalType), message: failureMessage(err), retryAfterMs: retryAfterOf(err) };
+    return failedAttempt(err, finalType);
   }
-}
-
-/**
- * The activity's own error: a regular activity's failure wraps it in an ActivityFailure, a
- * local activity's arrives as it was thrown.
- */
-function activityError(err: unknown): unknown {
-  return err instanceof ActivityFailure ? err.cause : err;
-}
-
-/** Whether an activity failed in a way no retry can mend (a non-retryable error of `type`). */
-function isFinal(err: unknown, type: string): boolean {
-  const cause = activityError(err);
-  return cause instanceof ApplicationFailure && (cause.nonRetryable || cause.type === type);
-}
-
-/** The wait an endpoint asked for (Retry-After), carried in the failure's details. */
-function retryAfterOf(err: unknown): number | null {
-  const cause = activityError(err);
-  const wait = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
-  return typeof wait === 'number' && wait >= 0 ? wait : null;
-}
-
-export function failureMessage(err: unknown): string {
-  const cause = activityError(err) ?? err;
-  if (cause instanceof ApplicationFailure) return cause.message;
-  if (cause instanceof Error) return cause.message || cause.name;
-  return String(cause);
 }

@@ -14,6 +14,7 @@ import {
   cancelScheduledReplySignal,
   deliveryReportSignal,
   errorTypes,
+  failureMessage,
   rescheduleReplySignal,
   runSteps,
   searchAttributes,
@@ -25,7 +26,7 @@ import {
   type RunState,
   type SmsAction,
 } from './definitions.js';
-import { attemptLocally, failureMessage, runDelivery } from './delivery.js';
+import { attemptLocally, runDelivery } from './delivery.js';
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Sql } from '../../src/db/sql.js';
-import { RunStarter } from '../../src/ingest/starter.js';
+import { RunStarter, type IngestLoad } from '../../src/ingest/starter.js';
 
 // The queue logic alone: a client that records when each start begins and ends. Real starts
 // against Temporal are covered by the integration tests.
@@ -37,6 +37,31 @@ describe('RunStarter', () => {
     await starter.drain();
     expect(events.indexOf('start mo-a2')).toBeGreaterThan(events.indexOf('done mo-a1'));
     expect(events.indexOf('done mo-b1')).toBeLessThan(events.indexOf('done mo-a1'));
+  });
+
+  it('keeps a customer\'s order when the dispatcher\'s backlog and fresh messages meet', async () => {
+    const { events, client } = recordingClient(() => 5);
+    const starter = new RunStarter({ sql, temporal: client, config });
+    // The backlog (ordered): A1 then B1; then B2 from ingest, behind B1 of the same customer.
+    starter.enqueue(msg('A1'), 'A', true);
+    starter.enqueue(msg('B1'), 'B', true);
+    starter.enqueue(msg('B2'), 'B');
+    await starter.drain();
+    const started = events.filter((e) => e.startsWith('start')).map((e) => e.slice(9));
+    expect(started).toEqual(['A1', 'B1', 'B2']);
+  });
+
+  it('holds starts back while ingest is saturated, and lets a few through once that lasts', async () => {
+    const { events, client } = recordingClient(() => 1);
+    let since = Date.now();
+    const load = { saturation: () => ({ since, until: Date.now() + 60_000 }) } as unknown as IngestLoad;
+    const starter = new RunStarter({ sql, temporal: client, config, load }, { sustainedAfterMs: 200 });
+    for (const id of ['q1', 'q2', 'q3']) starter.enqueue(msg(id), id);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events).toEqual([]); // a burst is being acknowledged: nothing starts
+    since -= 1000; // saturated for over sustainedAfterMs now
+    await starter.drain();
+    expect(events.filter((e) => e.startsWith('start'))).toHaveLength(3);
   });
 
   it('still counts a message it started as its own after recording the start', async () => {

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { ingest, inboundInputSchema, type Ingestion } from '../../ingest/ingest.js';
 import { requireBearer } from '../auth.js';
 import type { AppDeps } from '../deps.js';
@@ -8,16 +8,17 @@ import { fromZod, parseJson, rejectNul } from '../errors.js';
 export function inboundRoutes(deps: AppDeps & { ingestion: Ingestion }) {
   const app = new Hono();
   const { ingestion } = deps;
-  // The starter yields to requests being answered: a burst is acknowledged before its runs start.
-  app.use('*', async (_c, next) => {
+  // The starter yields to requests being answered: a burst is acknowledged before its runs
+  // start. Only authenticated ones count, so nobody without a token can hold runs back.
+  const counted: MiddlewareHandler = async (_c, next) => {
     ingestion.load.enter();
     try {
       await next();
     } finally {
       ingestion.load.leave();
     }
-  });
-  app.post('/', requireBearer(deps.tokens.ingest, 'ingest'), async (c) => {
+  };
+  app.post('/', requireBearer(deps.tokens.ingest, 'ingest'), counted, async (c) => {
     const input = await parseJson(c, inboundInputSchema);
     const { result } = await ingest(ingestion, input);
     return c.json(result, 202);
@@ -25,7 +26,7 @@ export function inboundRoutes(deps: AppDeps & { ingestion: Ingestion }) {
 
   // Gateways that can only call a GET URL may put the token in ?token= instead of a header;
   // a POST must use the header, so credentials stay out of URLs where they can.
-  app.get('/', requireBearer(deps.tokens.ingest, 'ingest', { queryParam: 'token' }), async (c) => {
+  app.get('/', requireBearer(deps.tokens.ingest, 'ingest', { queryParam: 'token' }), counted, async (c) => {
     const { token: _token, ...query } = c.req.query();
     rejectNul(query);
     const parsed = inboundInputSchema.safeParse(query);
