@@ -44,6 +44,16 @@ async function otherProcess(ctx: Ctx, opts: { listen: boolean }) {
 
 const mo = (a: Account, message: string) => ({ id: randomId('mo'), source: '+15551230000', recipient: a.number, message });
 
+/** The outcome a process gives `message` once it has heard of a change (at most 5 s). */
+async function outcomeOnceHeard(proc: { ingest: (b: Record<string, unknown>) => Promise<{ body: any }> }, a: Account, message: string, expected: string) {
+  let outcome = '';
+  for (let i = 0; i < 50 && outcome !== expected; i++) {
+    outcome = (await proc.ingest(mo(a, message))).body.outcome;
+    if (outcome !== expected) await sleep(100);
+  }
+  return outcome;
+}
+
 describe('the routing cache', () => {
   it('sees a configuration created, changed and deleted through the same process at once', async () => {
     const ctx = h.context();
@@ -93,21 +103,12 @@ describe('the routing cache', () => {
 
       // The listening process hears the NOTIFY sent on commit; the deaf one shows that the
       // cache really answers from memory until told.
-      let outcome = '';
-      for (let i = 0; i < 50 && outcome !== 'keyword'; i++) {
-        outcome = (await listening.ingest(mo(a, 'vip please'))).body.outcome;
-        if (outcome !== 'keyword') await sleep(100);
-      }
-      expect(outcome).toBe('keyword');
+      expect(await outcomeOnceHeard(listening, a, 'vip please', 'keyword')).toBe('keyword');
       expect((await deaf.ingest(mo(a, 'vip please'))).body).toMatchObject({ outcome: 'no_match' });
 
       // A delete through another process, likewise.
       expect((await changer.asAccount(a, 'DELETE', `/receive-configs/${created.body.id}`, undefined)).status).toBe(204);
-      for (let i = 0; i < 50 && outcome !== 'no_match'; i++) {
-        outcome = (await listening.ingest(mo(a, 'vip please'))).body.outcome;
-        if (outcome !== 'no_match') await sleep(100);
-      }
-      expect(outcome).toBe('no_match');
+      expect(await outcomeOnceHeard(listening, a, 'vip please', 'no_match')).toBe('no_match');
     } finally {
       await Promise.all([listening.close(), deaf.close(), changer.close()]);
     }
@@ -128,12 +129,7 @@ describe('the routing cache', () => {
       expect((await listening.ingest(mo(a, 'back soon'))).body).toMatchObject({ outcome: 'no_match' });
       const cut = await h.sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'listen %routing_changed%' AND pid <> pg_backend_pid()`;
       expect(cut.length).toBeGreaterThan(0);
-      let outcome = '';
-      for (let i = 0; i < 50 && outcome !== 'default'; i++) {
-        outcome = (await listening.ingest(mo(a, 'back soon'))).body.outcome;
-        if (outcome !== 'default') await sleep(100);
-      }
-      expect(outcome).toBe('default');
+      expect(await outcomeOnceHeard(listening, a, 'back soon', 'default')).toBe('default');
     } finally {
       await listening.close();
     }
