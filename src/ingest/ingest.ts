@@ -1,20 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { MatchResult } from '../domain/matching.js';
+import { MAX_CARRIER_ID, readMoMetadata } from '../domain/mo-metadata.js';
 import { normalizeNumber } from '../domain/phone.js';
 import { customerNumber, matchRoute, RoutingCache } from './routing.js';
 import { IngestLoad, RunStarter, type StarterDeps, type StarterOptions } from './starter.js';
 import { MessageWriter, type StoredMessage } from './writer.js';
 import { workflowIdFor } from '../workflows/definitions.js';
 
+// SPEC §5: only a missing or unusable source, recipient or message is refused; the metadata
+// is read by readMoMetadata, which keeps what it can and notes the rest.
+const metadata = z.union([z.string(), z.number()]).nullish();
 export const inboundInputSchema = z.object({
-  id: z.string().trim().min(1).max(200).regex(/^[A-Za-z0-9._:-]+$/, 'may hold letters, digits and . _ : - only').nullish(),
+  id: metadata.describe(`the carrier's message id: any printable text up to ${MAX_CARRIER_ID} characters is kept; a longer or unprintable one is kept as its SHA-256`),
   source: z.string().trim().min(3).max(32),
   recipient: z.string().trim().min(3).max(32),
   message: z.string().max(5000),
-  operator: z.string().max(100).nullish(),
-  circle: z.string().max(100).nullish(),
-  received_at: z.iso.datetime({ offset: true }).nullish(),
+  operator: metadata.describe('cut to 100 characters'),
+  circle: metadata.describe('cut to 100 characters'),
+  received_at: metadata.describe("ISO-8601, or Kaleyra's YYYY-MM-DD HH:MM:SS (UTC); a time that cannot be read, or in the future, is noted and the arrival time used"),
 });
 export type InboundInput = z.output<typeof inboundInputSchema>;
 
@@ -47,19 +51,18 @@ export function createIngestion(deps: Omit<StarterDeps, 'load'>, starterOptions:
  * started in the background, after the answer.
  */
 export async function ingest(deps: IngestDeps, input: InboundInput): Promise<{ result: IngestResult; duplicate: boolean }> {
-  const id = input.id ?? randomUUID();
-  const { recipient, route } = await deps.routing.lookup(normalizeNumber(input.recipient));
-  // A carrier's clock may run ahead; a time in the future would win every later opt-in or
-  // opt-out of this customer, so it is taken as now.
   const now = new Date();
-  const receivedAt = input.received_at && new Date(input.received_at) < now ? new Date(input.received_at) : now;
+  const meta = readMoMetadata(input, now);
+  const id = meta.id ?? randomUUID();
+  const receivedAt = meta.receivedAt ?? now;
+  const { recipient, route } = await deps.routing.lookup(normalizeNumber(input.recipient));
   const match = matchRoute(route, input.message, receivedAt);
   const source = customerNumber(normalizeNumber(input.source), recipient, route, match.sid);
   const needsRun = match.outcome === 'keyword' || match.outcome === 'expired' || match.outcome === 'default';
 
   const written = await deps.writer.write({
-    id, sid: match.sid, source, recipient, message: input.message, operator: input.operator ?? null,
-    circle: input.circle ?? null, receivedAt, keyword: match.keyword, outcome: match.outcome, configId: match.configId,
+    id, sid: match.sid, source, recipient, message: input.message, operator: meta.operator,
+    circle: meta.circle, receivedAt, notes: meta.notes, keyword: match.keyword, outcome: match.outcome, configId: match.configId,
     matchedWords: match.matchedWords, workflowId: needsRun ? workflowIdFor(id) : null, needsRun,
   });
   const { row } = written;

@@ -5,6 +5,8 @@ export type NewMessage = {
   id: string; sid: string | null; source: string; recipient: string; message: string;
   operator: string | null; circle: string | null; receivedAt: Date; keyword: string | null;
   outcome: string; configId: string | null; matchedWords: number; workflowId: string | null; needsRun: boolean;
+  /** what was odd about the carrier's metadata (SPEC §5: stored with a note, not refused) */
+  notes: string[];
 };
 
 export type StoredMessage = {
@@ -104,14 +106,16 @@ async function insertMessages(sql: Sql, ms: NewMessage[]): Promise<Map<string, W
         ${col((m) => m.recipient)}::text[], ${col((m) => m.message)}::text[], ${col((m) => m.operator)}::text[],
         ${col((m) => m.circle)}::text[], ${col((m) => m.receivedAt.toISOString())}::timestamptz[], ${col((m) => m.keyword)}::text[],
         ${col((m) => m.outcome)}::text[], ${col((m) => m.configId)}::uuid[], ${col((m) => m.matchedWords)}::int[],
-        ${col((m) => m.workflowId)}::text[], ${col((m) => (m.needsRun ? 'pending' : 'none'))}::text[]
+        ${col((m) => m.workflowId)}::text[], ${col((m) => (m.needsRun ? 'pending' : 'none'))}::text[],
+        ${col((m) => (m.notes.length ? JSON.stringify(m.notes) : null))}::text[]
       ) WITH ORDINALITY AS i (id, sid, source, recipient, message, operator, circle, received_at, keyword, outcome,
-                              config_id, matched_words, workflow_id, dispatch_state, ord)
+                              config_id, matched_words, workflow_id, dispatch_state, notes, ord)
     ), ins AS (
       INSERT INTO inbound_messages (id, sid, source, recipient, message, operator, circle, received_at,
-                                    keyword, outcome, config_id, matched_words, workflow_id, dispatch_state)
+                                    keyword, outcome, config_id, matched_words, workflow_id, dispatch_state, ingest_notes)
       SELECT id, sid, source, recipient, message, operator, circle, received_at,
-             keyword, outcome, config_id, matched_words, workflow_id, dispatch_state
+             keyword, outcome, config_id, matched_words, workflow_id, dispatch_state,
+             coalesce(ARRAY(SELECT jsonb_array_elements_text(notes::jsonb)), '{}')
       FROM input ORDER BY ord
       ON CONFLICT (id) DO NOTHING
       RETURNING id, seq, sid, recipient, source, keyword, outcome, config_id, workflow_id, dispatch_state

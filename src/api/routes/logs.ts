@@ -15,6 +15,7 @@ type LogRow = {
   id: string; source: string; recipient: string; message: string; operator: string | null; circle: string | null;
   keyword: string | null; outcome: string; config_id: string | null; workflow_id: string | null;
   dispatch_state: string; run_status: string | null; received_at: Date; created_at: Date; dispatch_error: string | null;
+  ingest_notes: string[];
 };
 type ActionRow = { log_id: string; type: string; status: string; attempts: number; last_error: string | null; detail: Record<string, unknown>; updated_at: Date };
 
@@ -45,6 +46,8 @@ export function logRoutes(deps: AppDeps) {
     // why Temporal refused to start the run, while it is still queued
     start_error: r.dispatch_state === 'pending' ? r.dispatch_error : null,
     received_at: r.received_at,
+    // what was odd about the carrier's metadata, and what ingest did about it (SPEC §5)
+    notes: r.ingest_notes,
     actions: actions
       .filter((a) => a.log_id === r.id)
       .map((a) => ({ type: a.type, status: a.status, attempts: a.attempts, last_error: a.last_error, ...a.detail, updated_at: a.updated_at })),
