@@ -46,6 +46,7 @@ const envSchema = z.object({
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim().toLowerCase()))
     .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }).optional()),
   DISPATCH_INTERVAL_MS: number(2000),
+  BODY_LIMIT_BYTES: number(1024 * 1024),
   DELIVERY_REPORT_WAIT_SECONDS: z
     .string()
     .optional()
@@ -90,6 +91,8 @@ export type Config = {
   callbackProfiles: { disableAfterFailures: number };
   dispatchIntervalMs: number;
   deliveryReportWaitSeconds: number;
+  /** the largest request body any route reads */
+  bodyLimitBytes: number;
 };
 
 /** The one place that reads the environment. Throws with every bad variable named. */
@@ -141,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     callbackProfiles: { disableAfterFailures: Math.ceil(e.WEBHOOK_DISABLE_AFTER_FAILURES) },
     dispatchIntervalMs: e.DISPATCH_INTERVAL_MS,
     deliveryReportWaitSeconds: e.DELIVERY_REPORT_WAIT_SECONDS,
+    bodyLimitBytes: Math.floor(e.BODY_LIMIT_BYTES),
   };
 }
 

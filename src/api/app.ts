@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { ValidationError } from '../domain/errors.js';
 import { requireAccount, type AppEnv } from './auth.js';
 import type { AppDeps } from './deps.js';
@@ -25,6 +26,14 @@ export function createApp(deps: AppDeps) {
     if (/%00/.test(path) || path.includes('\u0000')) throw new ValidationError('path', 'must not contain NUL characters');
     await next();
   });
+  // Every body is bounded (BODY_LIMIT_BYTES): a larger one is a 413 before it is read whole.
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.config.bodyLimitBytes,
+      onError: (c) => errorResponse(new ApiError(413, 'too_large', `the body is larger than ${deps.config.bodyLimitBytes} bytes`, 'body'), c),
+    }),
+  );
   app.get('/health', (c) => c.json({ ok: true }));
   app.get('/openapi.json', (c) => c.json(document));
   const ingestion = deps.ingestion ?? createIngestion(deps);

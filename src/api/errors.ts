@@ -33,17 +33,27 @@ export function fromZod(error: z.ZodError, prefix = ''): ValidationError {
   return new ValidationError(field, message);
 }
 
+/** How deeply a JSON body may nest; no route takes anything near it. */
+export const MAX_JSON_DEPTH = 32;
+
 /**
  * PostgreSQL text cannot hold U+0000: a NUL anywhere in the input is a 400 naming the field,
- * never a failed write (and never a carrier retrying an MO that can never be stored).
+ * never a failed write (and never a carrier retrying an MO that can never be stored). A body
+ * nested deeper than MAX_JSON_DEPTH is a 400 too. Walked without recursion, so no input can
+ * exhaust the stack.
  */
-export function rejectNul(value: unknown, path: string[] = []): void {
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) throw new ValidationError(path.join('.') || 'body', 'must not contain NUL characters');
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => rejectNul(v, [...path, String(i)]));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) rejectNul(v, [...path, k]);
+export function rejectNul(value: unknown): void {
+  const stack: { v: unknown; path: string[] }[] = [{ v: value, path: [] }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) throw new ValidationError(path.join('.') || 'body', 'must not contain NUL characters');
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (path.length >= MAX_JSON_DEPTH) throw new ValidationError('body', `must not nest deeper than ${MAX_JSON_DEPTH} levels`);
+    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
+    for (const [k, x] of entries) stack.push({ v: x, path: [...path, k] });
   }
 }
 

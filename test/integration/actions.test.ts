@@ -101,6 +101,22 @@ describe('auto reply', () => {
     expect((await a.call('POST', `/logs/${id}/scheduled-reply`, { action: 'cancel' })).status).toBe(409);
   });
 
+  it('answers steering a run that has ended with 409, even if the log still says a reply waits', async () => {
+    const ctx = httpSmsContext('/ended');
+    const a = await ctx.account({ senders: ['BRAND'] });
+    await a.config({ keyword: 'ENDED', auto_reply: { sender: 'BRAND', message: 'never', schedule: { type: 'scheduled', at: localIn('UTC', 3_600_000) } } });
+    const id = randomId();
+    await a.send('ended', { id });
+    await ctx.withWorker(async () => {
+      await waitForAction(a, id, 'auto_reply', 'scheduled');
+      // An operator terminates the run in the Temporal UI: the log is left as it was.
+      await ctx.client.workflow.getHandle(`mo-${id}`).terminate('operator');
+    });
+    const res = await a.call('POST', `/logs/${id}/scheduled-reply`, { action: 'cancel' });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('not_scheduled');
+  });
+
   it('reschedules a scheduled reply through the API', async () => {
     const ctx = httpSmsContext('/rescheduled');
     const a = await ctx.account({ timezone: 'Asia/Kolkata', senders: ['BRAND'] });

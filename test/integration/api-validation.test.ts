@@ -686,3 +686,42 @@ describe('input the database cannot hold, and credentials in URLs', () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('bounded input', () => {
+  it('answers a body over 1 MiB with 413 in the error shape, on every route', async () => {
+    const a = await h.context().account();
+    const big = JSON.stringify({ source: '+919812345678', recipient: a.number, message: 'x'.repeat(2 * 1024 * 1024) });
+    for (const [path, headers] of [
+      ['/v1/inbound', { authorization: `Bearer ${INGEST_TOKEN}` }],
+      [`/v1/${a.sid}/receive-configs`, { 'api-key': a.apiKey }],
+      ['/v1/admin/accounts', { authorization: `Bearer ${ADMIN_TOKEN}` }],
+    ] as const) {
+      const res = await a.ctx.request('POST', path, big, headers);
+      expect(res.status).toBe(413);
+      expect(res.body).toEqual({ error: { code: 'too_large', message: expect.stringMatching(/larger than 1048576 bytes/), field: 'body' } });
+    }
+    const [row] = await h.sql`SELECT count(*)::int AS n FROM inbound_messages WHERE recipient = ${a.number}`;
+    expect(row!.n).toBe(0);
+  });
+
+  it('answers a deeply nested body with 400, not a stack overflow', async () => {
+    const a = await h.context().account();
+    const deep = '['.repeat(10_000) + ']'.repeat(10_000);
+    const body = `{"number":"${a.number}","keyword":"DEEP","trigger":{"url":"https://example.com/x"},"aliases":${deep}}`;
+    expectRefused(await a.call('POST', '/receive-configs', body), 400, 'body');
+    const mo = `{"source":"+919812345678","recipient":"${a.number}","message":"hi","operator":${deep}}`;
+    expectRefused(await a.ctx.request('POST', '/v1/inbound', mo, { authorization: `Bearer ${INGEST_TOKEN}` }), 400, 'body');
+  });
+
+  it('answers steering a run while Temporal cannot be reached with 503', async () => {
+    const a = await h.context().account();
+    const id = randomId('steer');
+    // A message whose reply is waiting, as the log says; Temporal is not running in this file.
+    await h.sql`INSERT INTO inbound_messages (id, sid, source, recipient, message, received_at, outcome, workflow_id, dispatch_state)
+                VALUES (${id}, ${a.sid}, '+919812345678', ${a.number}, 'later', now(), 'keyword', ${'mo-' + id}, 'started')`;
+    await h.sql`INSERT INTO message_actions (log_id, type, status) VALUES (${id}, 'auto_reply', 'scheduled')`;
+    const res = await a.call('POST', `/logs/${id}/scheduled-reply`, { action: 'cancel' });
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('temporal_unavailable');
+  });
+});

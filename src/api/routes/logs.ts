@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { temporalUiUrl } from '../../runtime/temporal.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { isTemporalUnreachable, temporalUiUrl } from '../../runtime/temporal.js';
 import type { AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ValidationError } from '../../domain/errors.js';
@@ -88,17 +89,31 @@ export function logRoutes(deps: AppDeps) {
     }
     const handle = deps.temporal.workflow.getHandle(row.workflow_id);
     if (input.action === 'cancel') {
-      await handle.signal(cancelScheduledReplySignal);
+      await steer(() => handle.signal(cancelScheduledReplySignal));
       return c.json({ log_id: c.req.param('id'), action: 'cancel' }, 202);
     }
     const at = parseLocalDateTime(input.at, account.timezone);
     if (!at) throw new ValidationError('at', 'is not a real date-time');
     if (at.getTime() < Date.now() - 60_000) throw new ValidationError('at', 'must be now or in the future');
-    await handle.signal(rescheduleReplySignal, { at: at.toISOString() });
+    await steer(() => handle.signal(rescheduleReplySignal, { at: at.toISOString() }));
     return c.json({ log_id: c.req.param('id'), action: 'reschedule', at: input.at, at_utc: at.toISOString() }, 202);
   });
 
   return app;
+}
+
+/**
+ * Signals a run: a run that has finished (or was never started) is a 409, Temporal out of
+ * reach a 503 to retry later; neither is the service's fault.
+ */
+async function steer(signal: () => Promise<void>): Promise<void> {
+  try {
+    await signal();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'not_scheduled', 'this message\'s run has finished: no reply is waiting');
+    if (isTemporalUnreachable(err)) throw new ApiError(503, 'temporal_unavailable', 'Temporal cannot be reached now; try again later');
+    throw err;
+  }
 }
 
 export const steerInput = z.discriminatedUnion('action', [
