@@ -95,8 +95,12 @@ export type Config = {
   bodyLimitBytes: number;
 };
 
-/** The one place that reads the environment. Throws with every bad variable named. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/**
+ * The one place that reads the environment. Throws with every bad variable named.
+ * `localStack`: `npm start`, everything on one machine for development (see
+ * webhookAllowPrivateNetworks); every other entry point is a deployment.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, opts: { localStack?: boolean } = {}): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -138,9 +142,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutSeconds: e.WEBHOOK_TIMEOUT_SECONDS,
       initialIntervalSeconds: e.WEBHOOK_INITIAL_INTERVAL_SECONDS,
     },
-    // Unset: allowed on the local all-in-one stack (no TEMPORAL_ADDRESS), where a developer's
-    // webhook runs on localhost; refused in a real deployment.
-    webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ? e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true' : !e.TEMPORAL_ADDRESS,
+    // Unset: allowed only on `npm start`'s own local stack (its dev server, no TEMPORAL_ADDRESS),
+    // where a developer's webhook runs on localhost; refused by every other process.
+    webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS
+      ? e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true'
+      : opts.localStack === true && !e.TEMPORAL_ADDRESS,
     callbackProfiles: { disableAfterFailures: Math.ceil(e.WEBHOOK_DISABLE_AFTER_FAILURES) },
     dispatchIntervalMs: e.DISPATCH_INTERVAL_MS,
     deliveryReportWaitSeconds: e.DELIVERY_REPORT_WAIT_SECONDS,

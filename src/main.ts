@@ -5,7 +5,10 @@ import { startTemporalDevServer } from './runtime/temporal-dev.js';
 import { clientOverWorkerConnection, ensureSearchAttributes } from './runtime/temporal.js';
 import { printGeneratedTokens, resolveTokens } from './runtime/tokens.js';
 
-const { config, log, parts, db } = await bootstrap('inbound-sms');
+const { config, log, parts, db } = await bootstrap('inbound-sms', { localStack: true });
+if (config.webhookAllowPrivateNetworks) {
+  log('webhooks and token requests may reach private and loopback addresses (local development stack; WEBHOOK_ALLOW_PRIVATE_NETWORKS=false refuses them)');
+}
 
 try {
   let address = config.temporal.address;

@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 
 describe('loadConfig: WEBHOOK_ALLOW_PRIVATE_NETWORKS', () => {
-  it('defaults to allowed on the local all-in-one stack (no TEMPORAL_ADDRESS), refused in a deployment', () => {
-    expect(loadConfig({}).webhookAllowPrivateNetworks).toBe(true);
+  it('defaults to allowed only on npm start\'s local stack (no TEMPORAL_ADDRESS), refused by every other process', () => {
+    expect(loadConfig({}, { localStack: true }).webhookAllowPrivateNetworks).toBe(true);
+    expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }, { localStack: true }).webhookAllowPrivateNetworks).toBe(false);
+    // npm run api / npm run worker, with or without TEMPORAL_ADDRESS
+    expect(loadConfig({}).webhookAllowPrivateNetworks).toBe(false);
     expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }).webhookAllowPrivateNetworks).toBe(false);
     expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', WEBHOOK_ALLOW_PRIVATE_NETWORKS: ' ' }).webhookAllowPrivateNetworks).toBe(false);
   });

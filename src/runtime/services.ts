@@ -19,10 +19,10 @@ export type Stoppable = { stop: () => Promise<void> };
  * What every entry point does first: read `.env` and the configuration, stop the parts it
  * starts on SIGINT / SIGTERM (in reverse order), open PostgreSQL and apply the migrations.
  */
-export async function bootstrap(name: string) {
+export async function bootstrap(name: string, opts: { localStack?: boolean } = {}) {
   const log = (line: string) => console.log(`[${name}] ${line}`);
   loadDotEnv();
-  const config = loadConfig();
+  const config = loadConfig(process.env, opts);
   const parts: Stoppable[] = [];
   stopOnSignals(parts, log);
   try {

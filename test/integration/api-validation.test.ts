@@ -212,6 +212,14 @@ describe('receive configurations: keywords, aliases and templates', () => {
     expect((await post(a, { keyword: 'A', trigger: { url: 'https://example.com/mo', content_type: 'application/x-www-form-urlencoded' } })).status).toBe(201);
   });
 
+  it('refuses a loopback trigger URL by default in any process but npm start\'s local stack', async () => {
+    // WEBHOOK_ALLOW_PRIVATE_NETWORKS unset, and no TEMPORAL_ADDRESS either, as `npm run api` runs.
+    const ctx = h.context({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: '' });
+    expect(ctx.config.webhookAllowPrivateNetworks).toBe(false);
+    const a = await ctx.account();
+    expectRefused(await post(a, { keyword: 'LOOP', trigger: { url: 'http://127.0.0.1:4000/mo' } }), 400, 'trigger.url');
+  });
+
   it('refuses a private or local trigger URL when private networks are not allowed, on create and on update', async () => {
     const a = await h.context({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' }).account();
     for (const url of ['http://127.0.0.1:4000/mo', 'http://169.254.169.254/latest/meta-data/', 'http://10.0.0.5/', 'http://[fd00::1]/', 'http://localhost:4000/mo', 'http://[::ffff:10.0.0.1]/']) {
