@@ -67,10 +67,12 @@ export async function ingest(deps: IngestDeps, input: InboundInput): Promise<{ r
   });
   const { row } = written;
   if (!written.inserted) return { result: publicResult(row), duplicate: true };
-  // A customer's messages start in the order they came. Older ones of theirs still waiting in
-  // this process's starter are waited for there; any other (stored during an outage, or queued
-  // by another API process) means this one waits for the dispatcher behind them.
-  if (row.dispatch_state === 'pending' && written.olderPending.length <= 50 && written.olderPending.every((o) => deps.starter.holds(o))) {
+  // A customer's messages start in the order they came. When their newest older message still
+  // waiting is this process's starter's, this one queues behind it there; when it is not
+  // (stored during an outage, or queued by another API process) this one waits for the
+  // dispatcher behind it. (An older one that Temporal refused holds nothing back.)
+  const older = written.newestOlderPending;
+  if (row.dispatch_state === 'pending' && (older === null || deps.starter.holds(older))) {
     deps.starter.enqueue({ id: row.id, sid: row.sid!, recipient: row.recipient, keyword: row.keyword, outcome: row.outcome }, `${recipient} ${source}`);
   }
   return { result: publicResult(row), duplicate: false };

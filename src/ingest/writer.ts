@@ -15,12 +15,12 @@ export type StoredMessage = {
 };
 
 /**
- * inserted: this request stored it; `olderPending` are the ids of the same customer's older
- * messages on that number still waiting for their run to start (at most 50 are named; more
- * count as "some"). duplicate: the carrier id was stored before; the first answer stands.
+ * inserted: this request stored it; `newestOlderPending` is the newest of the same customer's
+ * older messages on that number still waiting for their run to start, if any. duplicate: the
+ * carrier id was stored before; the first answer stands.
  */
 export type WriteResult =
-  | { inserted: true; row: StoredMessage; olderPending: string[] }
+  | { inserted: true; row: StoredMessage; newestOlderPending: string | null }
   | { inserted: false; row: StoredMessage };
 
 type Pending = { m: NewMessage; resolve: (r: WriteResult) => void; reject: (e: unknown) => void };
@@ -93,13 +93,13 @@ function settle(batch: Pending[], results: Map<string, WriteResult>): void {
 
 /**
  * One statement stores the batch; rows whose id exists already are left as they are and
- * read back instead. Alongside, for each new message that needs a run, the same customer's
- * older messages on that number still waiting to start (the CTE's snapshot does not include
- * the rows it inserts, so only earlier statements' rows count).
+ * read back instead. Alongside, for each new message that needs a run, the newest of the same
+ * customer's older messages on that number still waiting to start: one index probe (the
+ * CTE's snapshot does not include the rows it inserts, so only earlier statements' rows count).
  */
 async function insertMessages(sql: Sql, ms: NewMessage[]): Promise<Map<string, WriteResult>> {
   const col = <T>(f: (m: NewMessage) => T) => ms.map(f);
-  const rows = await sql<(StoredMessage & { older: string[] | null })[]>`
+  const rows = await sql<(StoredMessage & { older: string | null })[]>`
     WITH input AS (
       SELECT * FROM unnest(
         ${col((m) => m.id)}::text[], ${col((m) => m.sid)}::text[], ${col((m) => m.source)}::text[],
@@ -122,10 +122,10 @@ async function insertMessages(sql: Sql, ms: NewMessage[]): Promise<Map<string, W
     )
     SELECT ins.id, ins.seq, ins.sid, ins.recipient, ins.keyword, ins.outcome, ins.config_id, ins.workflow_id,
            ins.dispatch_state, true AS inserted,
-           CASE WHEN ins.dispatch_state = 'pending' THEN ARRAY(
+           CASE WHEN ins.dispatch_state = 'pending' THEN (
              SELECT p.id FROM inbound_messages p
              WHERE p.dispatch_state = 'pending' AND p.recipient = ins.recipient AND p.source = ins.source
-             ORDER BY p.seq LIMIT 51) END AS older
+             ORDER BY p.seq DESC LIMIT 1) END AS older
     FROM ins
     UNION ALL
     SELECT m.id, m.seq, m.sid, m.recipient, m.keyword, m.outcome, m.config_id, m.workflow_id,
@@ -133,9 +133,9 @@ async function insertMessages(sql: Sql, ms: NewMessage[]): Promise<Map<string, W
     FROM inbound_messages m
     WHERE m.id IN (SELECT id FROM input) AND m.id NOT IN (SELECT id FROM ins)`;
   const results = new Map<string, WriteResult>();
-  for (const r of rows as unknown as (StoredMessage & { older: string[] | null; inserted: boolean })[]) {
+  for (const r of rows as unknown as (StoredMessage & { older: string | null; inserted: boolean })[]) {
     const { older, inserted, ...row } = r;
-    results.set(row.id, inserted ? { inserted: true, row, olderPending: older ?? [] } : { inserted: false, row });
+    results.set(row.id, inserted ? { inserted: true, row, newestOlderPending: older } : { inserted: false, row });
   }
   // Inserted meanwhile by a concurrent statement (ours waited for it on the conflict): its row
   // was not in our snapshot, and is read now that it is committed.

@@ -45,12 +45,15 @@ export const logProvider: SmsProvider = {
   },
 };
 
-/** `http`: POST JSON `{id, sender, to, body, route, template_id}`; `id` lets the receiver deduplicate. */
+/**
+ * `http`: POST JSON `{id, sender, to, body, route, template_id}`, with `Idempotency-Key: <id>`
+ * as well: the same id on every attempt lets the gateway send a retried SMS once.
+ */
 export function httpProvider(url: string): SmsProvider {
   return {
     name: 'http',
     async send(req) {
-      const { text } = await postJson(url, req);
+      const { text } = await postJson(url, req, { 'idempotency-key': req.id });
       const body = parse(text) as { id?: unknown; message_id?: unknown } | string;
       const providerId = typeof body === 'object' && body ? (body.message_id ?? body.id) : null;
       return { status: 'sent', providerMessageId: providerId == null ? req.id : String(providerId), response: body };

@@ -52,6 +52,7 @@ describe('auto reply', () => {
     expect(state.actions.auto_reply).toBe('succeeded');
 
     const [req] = await s.hooks.waitFor('/instant');
+    expect(req!.headers['idempotency-key']).toBe(`mo-${id}-auto_reply`);
     expect(JSON.parse(req!.body)).toEqual({
       id: `mo-${id}-auto_reply`, sender: 'KLRHXA', to: CUSTOMER,
       body: `Hi Priya from New Delhi, you texted JOIN to ${a.number} (join)`, route: 'TXN', template_id: '1107161234567890123',
