@@ -47,6 +47,7 @@ const envSchema = z.object({
     .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }).optional()),
   DISPATCH_INTERVAL_MS: number(2000),
   BODY_LIMIT_BYTES: number(1024 * 1024),
+  RETENTION_DAYS: number(90),
   DELIVERY_REPORT_WAIT_SECONDS: z
     .string()
     .optional()
@@ -93,6 +94,8 @@ export type Config = {
   deliveryReportWaitSeconds: number;
   /** the largest request body any route reads */
   bodyLimitBytes: number;
+  /** MOs, their actions, outbox rows and delivery attempts older than this are pruned */
+  retentionDays: number;
 };
 
 /**
@@ -151,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dispatchIntervalMs: e.DISPATCH_INTERVAL_MS,
     deliveryReportWaitSeconds: e.DELIVERY_REPORT_WAIT_SECONDS,
     bodyLimitBytes: Math.floor(e.BODY_LIMIT_BYTES),
+    retentionDays: e.RETENTION_DAYS,
   };
 }
 

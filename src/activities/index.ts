@@ -3,6 +3,7 @@ import type { Sql } from '../db/sql.js';
 import type { Mailer } from '../outbound/mailer.js';
 import type { SmsProvider } from '../outbound/sms-providers.js';
 import { createOutboundActivities } from './outbound.js';
+import { createRetentionActivities } from './retention.js';
 import { createRunActivities } from './run.js';
 import { createStartRun } from './start-run.js';
 import { createWebhookActivities } from './webhook.js';
@@ -14,5 +15,5 @@ export function createActivities(deps: ActivityDeps) {
   const run = createRunActivities(deps);
   const webhook = createWebhookActivities(deps);
   const outbound = createOutboundActivities(deps);
-  return { ...run, ...webhook, ...outbound, ...createStartRun({ run, webhook, outbound }) };
+  return { ...run, ...webhook, ...outbound, ...createStartRun({ run, webhook, outbound }), ...createRetentionActivities(deps) };
 }

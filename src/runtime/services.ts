@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app.js';
 import { loadConfig, loadDotEnv, type Config } from '../config.js';
@@ -10,7 +11,7 @@ import { createMailer } from '../outbound/mailer.js';
 import { createSmsProvider } from '../outbound/sms-providers.js';
 import { createWorker } from '../worker/worker.js';
 import { resolveDatabase } from './database.js';
-import type { Temporal } from './temporal.js';
+import { ensureRetentionSchedule, type Temporal } from './temporal.js';
 import type { Tokens } from './tokens.js';
 
 export type Stoppable = { stop: () => Promise<void> };
@@ -82,6 +83,10 @@ export async function startWorker(opts: { config: Config; sql: Sql; address: str
   });
   const running = worker.run();
   running.catch((e) => opts.log(`worker stopped: ${String(e)}`));
+  // Retention runs on a Temporal schedule, never on a timer in a process (SPEC §9).
+  await ensureRetentionSchedule(new Client({ connection, namespace: opts.config.temporal.namespace }), opts.config).catch((e) =>
+    opts.log(`retention schedule not set up: ${String(e)}`),
+  );
   return {
     connection,
     stop: async () => {

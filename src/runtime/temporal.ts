@@ -1,9 +1,12 @@
-import { Client, Connection, isGrpcServiceError, WorkflowExecutionAlreadyStartedError, type ConnectionLike } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, ScheduleAlreadyRunning, WorkflowExecutionAlreadyStartedError, type ConnectionLike } from '@temporalio/client';
 import type { Config } from '../config.js';
 import { providerReportsDelivery } from '../outbound/sms-providers.js';
 import {
   allSearchAttributes,
   INBOUND_WORKFLOW,
+  RETENTION_SCHEDULE_ID,
+  RETENTION_WORKFLOW,
+  type RetentionInput,
   searchAttributes,
   workflowIdFor,
   type InboundMessageInput,
@@ -128,4 +131,25 @@ export function errorChain(err: unknown): string {
     if (message && !parts.includes(message)) parts.push(message);
   }
   return parts.join(': ');
+}
+
+/**
+ * The retention schedule (SPEC §9): every hour a `pruneRetention` run removes what is older
+ * than RETENTION_DAYS. Made at startup by every worker; one that exists is brought up to date
+ * (RETENTION_DAYS or the task queue may have changed), so starting twice is harmless.
+ */
+export async function ensureRetentionSchedule(client: Client, config: Config): Promise<void> {
+  const args: [RetentionInput] = [{ days: config.retentionDays }];
+  const action = { type: 'startWorkflow' as const, workflowType: RETENTION_WORKFLOW, taskQueue: config.temporal.taskQueue, args };
+  try {
+    await client.schedule.create({
+      scheduleId: RETENTION_SCHEDULE_ID,
+      spec: { intervals: [{ every: '1 hour' }] },
+      action,
+      policies: { overlap: 'SKIP' },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule.getHandle(RETENTION_SCHEDULE_ID).update((prev) => ({ ...prev, action: { ...prev.action, ...action } }));
+  }
 }

@@ -72,6 +72,11 @@ export function replayWorkflowIdFor(deliveryId: string, round: number): string {
   return `replay-${deliveryId}-${round}`;
 }
 
+/** Workflow type and schedule that prune old MOs (SPEC §9, RETENTION_DAYS). */
+export const RETENTION_WORKFLOW = 'pruneRetention';
+export const RETENTION_SCHEDULE_ID = 'inbound-sms-retention';
+export type RetentionInput = { days: number; batch?: number; maxBatches?: number };
+
 /** One SMS a run sends; the idempotency key makes a retried activity send it once. */
 export type SmsAction = {
   type: 'auto_reply' | 'expiry_message' | 'forward_sms';
