@@ -24,15 +24,17 @@ export function verifyWebhook(secret, headers, payload, toleranceSeconds = 300) 
 
 /**
  * Decrypts one encrypted field value. `algorithm` is the profile's, like 'AES-256-GCM';
- * `key` and `iv` are the strings you gave the profile. GCM values end with a 16-byte tag.
+ * `key` and `iv` are the strings you gave the profile. A GCM value is its own 12-byte nonce,
+ * then the ciphertext, then a 16-byte tag (the profile's `iv` is not used); a CFB value is
+ * the ciphertext under the profile's `iv`.
  */
 export function decryptField(algorithm, key, iv, value) {
   const data = Buffer.from(value, 'base64');
   const name = algorithm.toLowerCase();
   if (name.endsWith('gcm')) {
-    const decipher = createDecipheriv(name, Buffer.from(key, 'utf8'), Buffer.from(iv, 'utf8'), { authTagLength: 16 });
+    const decipher = createDecipheriv(name, Buffer.from(key, 'utf8'), data.subarray(0, 12), { authTagLength: 16 });
     decipher.setAuthTag(data.subarray(data.length - 16));
-    return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(data.subarray(12, data.length - 16)), decipher.final()]).toString('utf8');
   }
   const decipher = createDecipheriv(name, Buffer.from(key, 'utf8'), Buffer.from(iv, 'utf8'));
   return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
@@ -41,8 +43,8 @@ export function decryptField(algorithm, key, iv, value) {
 /**
  * Decrypts the encrypted fields of a JSON body; the others are returned as they are.
  * `fields` names the body's fields that hold an encrypted value. With the default body that is
- * the profile's `enc.fields` (`parts` stands for every `parts[n]`), or `Object.keys(body)`
- * when the profile has no `fields` and so encrypts every value. With your own body template,
+ * the profile's `enc.fields` (`parts` stands for every `parts[n]`), or, when the profile has
+ * no `fields`, every key but description, status and status_trace. With your own body template,
  * name the keys whose value is exactly one encrypted variable, like `{"text": "<message>"}`.
  */
 export function decryptBody(algorithm, key, iv, body, fields) {

@@ -29,11 +29,17 @@ describe('per-field encryption', () => {
     expect(encryptValue(enc, 'hello')).toBe(Buffer.concat([c.update('hello'), c.final()]).toString('base64'));
   });
 
-  it('appends the 16-byte GCM tag, and a tampered value fails to decrypt', () => {
+  it('gives each GCM value a fresh 12-byte nonce in front and the 16-byte tag behind; a tampered value fails', () => {
     const enc = settings('AES-256-GCM');
-    const raw = Buffer.from(encryptValue(enc, 'hello'), 'base64');
-    expect(raw).toHaveLength(5 + 16);
-    raw[0] = raw[0]! ^ 1;
+    const one = encryptValue(enc, 'hello');
+    const two = encryptValue(enc, 'hello');
+    const raw = Buffer.from(one, 'base64');
+    expect(raw).toHaveLength(12 + 5 + 16);
+    // The same text twice: different nonces, different ciphertexts, both decrypt.
+    expect(Buffer.from(two, 'base64').subarray(0, 12)).not.toEqual(raw.subarray(0, 12));
+    expect(two).not.toBe(one);
+    expect([decryptValue(enc, one), decryptValue(enc, two)]).toEqual(['hello', 'hello']);
+    raw[14] = raw[14]! ^ 1;
     expect(() => decryptValue(enc, raw.toString('base64'))).toThrow();
   });
 
@@ -45,7 +51,7 @@ describe('per-field encryption', () => {
     expect(encSettingsProblem({ ...settings('AES-128-GCM'), iv: 'abc' })?.field).toBe('iv');
   });
 
-  it('encrypts every variable value, or only the chosen fields', () => {
+  it('encrypts every variable value but the constants, or only the chosen fields', () => {
     const vars = buildVariables({
       id: 'm1', kid: 'k1', source: '+919812345678', recipient: '+919876543210', message: 'JOIN Priya Pune',
       keyword: 'JOIN', operator: 'JIO', circle: null, timestamp: '2026-04-17 18:35:20', named: { name: 'Priya' },
@@ -53,7 +59,9 @@ describe('per-field encryption', () => {
     const all = settings('AES-128-GCM');
     const e = encryptVariables(vars, all);
     expect(decryptValue(all, e.source)).toBe('+919812345678');
-    expect(decryptValue(all, e.status)).toBe('SENT');
+    // "SENT" and "Message has been sent" are the same for every delivery: no secret to keep.
+    expect([e.status, e.status_trace, e.description]).toEqual(['SENT', 'SENT', 'Message has been sent']);
+    expect(decryptValue(all, e.message)).toBe('JOIN Priya Pune');
     expect(e.parts.map((p) => decryptValue(all, p))).toEqual(['JOIN', 'Priya', 'Pune']);
     expect(decryptValue(all, e.named.name!)).toBe('Priya');
 
@@ -63,5 +71,8 @@ describe('per-field encryption', () => {
     expect(decryptValue(some, s.message)).toBe('JOIN Priya Pune');
     expect(decryptValue(some, s.parts[1]!)).toBe('Priya');
     expect(s.named.name).toBe('Priya');
+    // Named in fields, a constant is encrypted too.
+    const withStatus = settings('AES-128-GCM', ['status']);
+    expect(decryptValue(withStatus, encryptVariables(vars, withStatus).status)).toBe('SENT');
   });
 });

@@ -89,7 +89,7 @@ describe('webhook deliveries through callback profiles', () => {
     ]);
   });
 
-  it('encrypts every field of the default body (AES-256-GCM) so the documented receiver code decrypts it back', async () => {
+  it('encrypts every field of the default body but the constants (AES-256-GCM), a fresh nonce each time, so the documented receiver code decrypts it back', async () => {
     const ctx = s.h.context();
     const a = await ctx.account();
     const enc = { algorithm: 'AES-256-GCM', key: 'k'.repeat(16) + '0123456789ABCDEF', iv: 'nonce-12byte' };
@@ -103,12 +103,24 @@ describe('webhook deliveries through callback profiles', () => {
     expect(receiver.verifyWebhook(p.signing_secret, req!.headers, req!.body)).toBe(true);
     const sent = JSON.parse(req!.body);
     expect(sent.message).not.toContain('Priya');
-    // no enc.fields: every field of the default body is encrypted
-    expect(receiver.decryptBody(enc.algorithm, enc.key, enc.iv, sent, Object.keys(sent))).toEqual({
+    // no enc.fields: every field of the default body is encrypted, but the constant ones
+    const constants = ['description', 'status', 'status_trace'];
+    expect(receiver.decryptBody(enc.algorithm, enc.key, enc.iv, sent, Object.keys(sent).filter((k) => !constants.includes(k)))).toEqual({
       source: '+919812345678', recipient: a.number, description: 'Message has been sent', status: 'SENT', status_trace: 'SENT',
       id, kid: cfg.id, message: 'secret Priya "quoted" नमस्ते', keyword: 'SECRET', operator: 'JIO', circle: '',
       timestamp: '2026-04-17 13:05:20', 'parts[1]': 'secret', 'parts[2]': 'Priya', 'parts[3]': '"quoted"', 'parts[4]': 'नमस्ते',
     });
+
+    // A second delivery of the same profile: every value has a nonce of its own, and the
+    // documented code decrypts it too.
+    const id2 = randomId();
+    await a.send('secret Priya "quoted" नमस्ते', { id: id2, operator: 'JIO' });
+    await ctx.withWorker(() => ctx.result(`mo-${id2}`));
+    const second = JSON.parse(s.hooks.to('/enc-gcm').find((r) => r.headers['webhook-id'] === `mo-${id2}-trigger`)!.body);
+    const nonce = (v: string) => Buffer.from(v, 'base64').subarray(0, 12).toString('hex');
+    expect(nonce(second.message)).not.toBe(nonce(sent.message));
+    expect(nonce(sent.message)).not.toBe(nonce(sent.source));
+    expect(receiver.decryptField(enc.algorithm, enc.key, enc.iv, second.message)).toBe('secret Priya "quoted" नमस्ते');
   });
 
   it('encrypts only the chosen fields (AES-128-CFB) in a GET URL, and signs the path and query', async () => {
