@@ -57,3 +57,29 @@ export function createOutboundFetch(opts: { allowPrivateNetworks: boolean }): Ou
     return fetch(url, { ...init, dispatcher });
   };
 }
+
+/**
+ * At most `max` bytes of an answer, decoded; the rest is not read, however large it is.
+ * `complete` says whether that was the whole of it.
+ */
+export async function readCapped(res: Response, max: number): Promise<{ text: string; complete: boolean }> {
+  if (!res.body) return { text: '', complete: true };
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let complete = false;
+  try {
+    while (size <= max) {
+      const { done, value } = await reader.read();
+      if (done) {
+        complete = true;
+        break;
+      }
+      chunks.push(value);
+      size += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return { text: new TextDecoder().decode(Buffer.concat(chunks).subarray(0, max)), complete: complete && size <= max };
+}

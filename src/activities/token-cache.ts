@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { parseTokenResponse, tokenRequest, type AdvancedAuth } from '../domain/callback-auth.js';
 import { classifyResponse, type DeliveryVerdict } from '../domain/webhook.js';
-import { refusalOf, type OutboundFetch } from './guarded-fetch.js';
+import { readCapped, refusalOf, type OutboundFetch } from './guarded-fetch.js';
+
+/** A token answer is a small JSON object; more than this is not read. */
+export const TOKEN_RESPONSE_BYTES = 64 * 1024;
 
 /** A token could not be had; `verdict` says whether a later attempt may do better. */
 export class TokenError extends Error {
@@ -38,9 +41,10 @@ export function createTokenCache(opts: { timeoutSeconds: number; fetch: Outbound
       if (refused) throw new TokenError(`token request ${refused.message}`, 'reject');
       throw new TokenError(`token request failed: ${e instanceof Error && e.name === 'TimeoutError' ? 'timed out' : String((e as Error).message ?? e)}`, 'retry');
     }
-    const text = await res.text();
+    const { text, complete } = await readCapped(res, TOKEN_RESPONSE_BYTES);
     const verdict = classifyResponse(res.status);
     if (verdict !== 'delivered') throw new TokenError(`token request answered HTTP ${res.status}`, verdict);
+    if (!complete) throw new TokenError(`token request answered with more than ${TOKEN_RESPONSE_BYTES} bytes`, 'reject');
     let json: unknown;
     try {
       json = JSON.parse(text);

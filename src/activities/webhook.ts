@@ -1,5 +1,4 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Response } from 'undici';
 import type { Config } from '../config.js';
 import { accountSigningSecret } from '../db/signing-secrets.js';
 import type { Sql } from '../db/sql.js';
@@ -7,7 +6,7 @@ import { basicAuthorization, type ProfileAuth } from '../domain/callback-auth.js
 import { activeSecrets, signatureHeaders, signedPayload } from '../domain/signing.js';
 import { classifyResponse, retryAfterMs, type DeliveryVerdict } from '../domain/webhook.js';
 import { errorTypes, type DeliveryResult, type WebhookRequest } from '../workflows/definitions.js';
-import { createOutboundFetch, refusalOf, type OutboundFetch } from './guarded-fetch.js';
+import { createOutboundFetch, readCapped, refusalOf, type OutboundFetch } from './guarded-fetch.js';
 import { createTokenCache, TokenError } from './token-cache.js';
 import { loadDeliveryRequest } from './trigger.js';
 
@@ -160,7 +159,7 @@ async function send(http: OutboundFetch, req: WebhookRequest, target: Target, to
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutSeconds * 1000),
     });
-    const head = await readHead(res, RESPONSE_HEAD_BYTES);
+    const { text: head } = await readCapped(res, RESPONSE_HEAD_BYTES);
     return { statusCode: res.status, error: null, head, latencyMs: Math.round(performance.now() - started), retryAfter: res.headers.get('retry-after') };
   } catch (e) {
     const refused = refusalOf(e);
@@ -168,25 +167,6 @@ async function send(http: OutboundFetch, req: WebhookRequest, target: Target, to
     if (refused) return { statusCode: null, error: refused.message, head: null, latencyMs, refused: true };
     return { statusCode: null, error: describeFetchError(e), head: null, latencyMs };
   }
-}
-
-/** The first bytes of an answer; the rest is not read, however large it is. */
-async function readHead(res: Response, max: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, max));
 }
 
 /**

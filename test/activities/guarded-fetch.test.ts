@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOutboundFetch, refusalOf } from '../../src/activities/guarded-fetch.js';
+import { createOutboundFetch, readCapped, refusalOf } from '../../src/activities/guarded-fetch.js';
 import { Receiver } from '../helpers/http.js';
 
 let hooks: Receiver;
@@ -53,5 +53,18 @@ describe('createOutboundFetch', () => {
     expect((await http(hooks.url('/allowed'), { method: 'POST', body: 'x' })).status).toBe(200);
     expect((await http(`http://localhost:${hooks.port}/allowed`, { method: 'GET' })).status).toBe(200);
     expect(hooks.to('/allowed')).toHaveLength(2);
+  });
+});
+
+describe('readCapped', () => {
+  it('reads at most the cap of an answer, and says whether that was all of it', async () => {
+    const http = createOutboundFetch({ allowPrivateNetworks: true });
+    hooks.script('/huge', [{ status: 200, body: 'x'.repeat(4 * 1024 * 1024) }]);
+    hooks.script('/small', [{ status: 200, body: '{"access_token":"t"}' }]);
+    const huge = await readCapped(await http(hooks.url('/huge'), { method: 'POST' }), 64 * 1024);
+    expect(huge.complete).toBe(false);
+    expect(huge.text).toHaveLength(64 * 1024);
+    const small = await readCapped(await http(hooks.url('/small'), { method: 'POST' }), 64 * 1024);
+    expect(small).toEqual({ text: '{"access_token":"t"}', complete: true });
   });
 });
