@@ -1,5 +1,5 @@
 import type { Sql } from '../db/sql.js';
-import type { RunStarter } from './starter.js';
+import { customerKey, type RunStarter } from './starter.js';
 
 type PendingRow = { id: string; sid: string; recipient: string; source: string; keyword: string | null; outcome: string };
 
@@ -29,7 +29,7 @@ export async function dispatchPending(deps: { sql: Sql; starter: RunStarter }, b
       // Ordered: a backlog starts in arrival order (SPEC §5), one start after another.
       const handed = rows
         .filter((r) => !starter.queued(r.id))
-        .filter((r) => starter.enqueue(r, `${r.recipient} ${r.source}`, true))
+        .filter((r) => starter.enqueue(r, customerKey(r), true))
         .map((r) => r.id);
       if (handed.length === 0) return 0;
       await Promise.all(handed.map((id) => starter.released(id)));

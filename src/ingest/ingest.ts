@@ -4,7 +4,7 @@ import type { MatchResult } from '../domain/matching.js';
 import { MAX_CARRIER_ID, readMoMetadata } from '../domain/mo-metadata.js';
 import { normalizeNumber } from '../domain/phone.js';
 import { customerNumber, matchRoute, RoutingCache } from './routing.js';
-import { IngestLoad, RunStarter, type StarterDeps, type StarterOptions } from './starter.js';
+import { customerKey, IngestLoad, RunStarter, type StarterDeps, type StarterOptions } from './starter.js';
 import { MessageWriter, type StoredMessage } from './writer.js';
 import { workflowIdFor } from '../workflows/definitions.js';
 
@@ -69,11 +69,11 @@ export async function ingest(deps: IngestDeps, input: InboundInput): Promise<{ r
   if (!written.inserted) return { result: publicResult(row), duplicate: true };
   // A customer's messages start in the order they came. When their newest older message still
   // waiting is this process's starter's, this one queues behind it there; when it is not
-  // (stored during an outage, or queued by another API process) this one waits for the
-  // dispatcher behind it. (An older one that Temporal refused holds nothing back.)
+  // (stored during an outage, refused by Temporal, or queued by another API process) this one
+  // is left to the dispatcher, which starts it in order (a refused one after the fresh ones).
   const older = written.newestOlderPending;
   if (row.dispatch_state === 'pending' && (older === null || deps.starter.holds(older))) {
-    deps.starter.enqueue({ id: row.id, sid: row.sid!, recipient: row.recipient, keyword: row.keyword, outcome: row.outcome }, `${recipient} ${source}`);
+    deps.starter.enqueue({ id: row.id, sid: row.sid!, recipient: row.recipient, keyword: row.keyword, outcome: row.outcome }, customerKey({ recipient, source }));
   }
   return { result: publicResult(row), duplicate: false };
 }

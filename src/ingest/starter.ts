@@ -6,6 +6,11 @@ import { ensureSearchAttributes, errorChain, isTemporalUnreachable, startInbound
 /** How many started message ids `holds` remembers after their rows say `started`. */
 const RECENT = 10_000;
 
+/** The key one customer's starts share (their number and the number they texted): started in order. */
+export function customerKey(m: { recipient: string; source: string }): string {
+  return `${m.recipient} ${m.source}`;
+}
+
 /** `ordered`: started only after every ordered job queued before it (the dispatcher's backlog). */
 type Job = { m: StartableMessage; key: string; ordered: boolean };
 

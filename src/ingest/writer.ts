@@ -34,7 +34,7 @@ type Pending = { m: NewMessage; resolve: (r: WriteResult) => void; reject: (e: u
  */
 export class MessageWriter {
   private queue: Pending[] = [];
-  private inFlight = 0;
+  private writing = false;
 
   constructor(
     private readonly sql: Sql,
@@ -51,14 +51,13 @@ export class MessageWriter {
   private flush(): void {
     // One batch at a time: the next one sees every row of the last committed, so a customer's
     // older message is always known to the statement storing their newer one.
-    while (this.queue.length > 0 && this.inFlight < 1) {
-      const batch = this.queue.splice(0, this.opts.maxBatch ?? 256);
-      this.inFlight++;
-      void this.store(batch).finally(() => {
-        this.inFlight--;
-        this.flush();
-      });
-    }
+    if (this.writing || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.opts.maxBatch ?? 256);
+    this.writing = true;
+    void this.store(batch).finally(() => {
+      this.writing = false;
+      this.flush();
+    });
   }
 
   private async store(batch: Pending[]): Promise<void> {
