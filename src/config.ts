@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { makeKeyring, type Keyring } from './domain/keyring.js';
 
 const optionalString = z
   .string()
@@ -48,6 +49,10 @@ const envSchema = z.object({
   DISPATCH_INTERVAL_MS: number(2000),
   BODY_LIMIT_BYTES: number(1024 * 1024),
   RETENTION_DAYS: number(90),
+  SECRETS_KEY: optionalString,
+  SECRETS_KEY_PREVIOUS: optionalString,
+  PAYLOAD_KEY: optionalString,
+  PAYLOAD_KEY_PREVIOUS: optionalString,
   DELIVERY_REPORT_WAIT_SECONDS: z
     .string()
     .optional()
@@ -96,6 +101,11 @@ export type Config = {
   bodyLimitBytes: number;
   /** MOs, their actions, outbox rows and delivery attempts older than this are pruned */
   retentionDays: number;
+  /**
+   * SECRETS_KEY seals the secrets kept in PostgreSQL; PAYLOAD_KEY the customer data in Temporal
+   * payloads. Null when unset: `bootstrap` then makes development keys or refuses to start.
+   */
+  keys: { secrets: Keyring | null; payload: Keyring | null };
 };
 
 /**
@@ -155,7 +165,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deliveryReportWaitSeconds: e.DELIVERY_REPORT_WAIT_SECONDS,
     bodyLimitBytes: Math.floor(e.BODY_LIMIT_BYTES),
     retentionDays: e.RETENTION_DAYS,
+    keys: {
+      secrets: keyring(e.SECRETS_KEY, e.SECRETS_KEY_PREVIOUS, 'SECRETS_KEY'),
+      payload: keyring(e.PAYLOAD_KEY, e.PAYLOAD_KEY_PREVIOUS, 'PAYLOAD_KEY'),
+    },
   };
+}
+
+function keyring(current: string | undefined, previous: string | undefined, name: string): Keyring | null {
+  if (!current) {
+    if (previous) throw new Error(`invalid configuration: ${name}_PREVIOUS is set but ${name} is not`);
+    return null;
+  }
+  try {
+    return makeKeyring(current, previous, name);
+  } catch (e) {
+    throw new Error(`invalid configuration: ${(e as Error).message}`);
+  }
 }
 
 /** Reads `.env` into the process environment when the file exists; variables already set win. */

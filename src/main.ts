@@ -1,5 +1,6 @@
 // `npm start`: everything on one machine — PostgreSQL (or the embedded one), a Temporal dev
 // server (unless TEMPORAL_ADDRESS is set), migrations, the worker and the API.
+import { uiCodecPath } from './api/routes/codec.js';
 import { bootstrap, failStartup, startApi, startWorker } from './runtime/services.js';
 import { startTemporalDevServer } from './runtime/temporal-dev.js';
 import { clientOverWorkerConnection, ensureSearchAttributes } from './runtime/temporal.js';
@@ -11,19 +12,21 @@ if (config.webhookAllowPrivateNetworks) {
 }
 
 try {
+  const tokens = await resolveTokens(config);
   let address = config.temporal.address;
   if (!address) {
     log('starting the Temporal dev server (state in ' + config.dataDir + '/temporal.db)');
-    const dev = await startTemporalDevServer(config, log);
+    // Its UI decodes the runs' encrypted payloads through this API (api/routes/codec.ts).
+    const uiCodecEndpoint = `${(config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/$/, '')}${uiCodecPath(tokens.admin)}`;
+    const dev = await startTemporalDevServer(config, log, { uiCodecEndpoint });
     parts.push(dev);
     address = dev.address;
   }
   const worker = await startWorker({ config, sql: db.sql, address, log });
   parts.push(worker);
   // API and worker share one connection, so the API's starts are eager (see runtime/temporal.ts).
-  const temporal = clientOverWorkerConnection(worker.connection, config.temporal.namespace);
+  const temporal = clientOverWorkerConnection(worker.connection, config.temporal.namespace, config.keys.payload);
   await ensureSearchAttributes(temporal.connection, config.temporal.namespace);
-  const tokens = await resolveTokens(config);
   const api = await startApi({ config, sql: db.sql, temporal, tokens, log });
   parts.push(api);
 

@@ -1,3 +1,8 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKey, makeKeyring } from '../src/domain/keyring.js';
+import { resolveKeys } from '../src/runtime/keys.js';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 
@@ -18,5 +23,36 @@ describe('loadConfig: WEBHOOK_ALLOW_PRIVATE_NETWORKS', () => {
 
   it('refuses anything but true or false', () => {
     expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'yes' })).toThrow('WEBHOOK_ALLOW_PRIVATE_NETWORKS: must be true or false');
+  });
+});
+
+describe('SECRETS_KEY and PAYLOAD_KEY', () => {
+  it('are refused when malformed, naming the variable', () => {
+    expect(() => loadConfig({ SECRETS_KEY: 'too-short' })).toThrow('invalid configuration: SECRETS_KEY must be 32 bytes');
+    expect(() => loadConfig({ PAYLOAD_KEY_PREVIOUS: generateKey() })).toThrow('PAYLOAD_KEY_PREVIOUS is set but PAYLOAD_KEY is not');
+  });
+
+  it('are required outside npm start, and made once and kept under DATA_DIR by npm start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keys-'));
+    try {
+      const log = () => {};
+      await expect(resolveKeys(loadConfig({ DATA_DIR: dir, PAYLOAD_KEY: generateKey() }), { log })).rejects.toThrow('SECRETS_KEY must be set');
+      await expect(resolveKeys(loadConfig({ DATA_DIR: dir }), { log })).rejects.toThrow('SECRETS_KEY and PAYLOAD_KEY must be set');
+      const first = loadConfig({ DATA_DIR: dir }, { localStack: true });
+      await resolveKeys(first, { localStack: true, log });
+      const again = loadConfig({ DATA_DIR: dir }, { localStack: true });
+      await resolveKeys(again, { localStack: true, log });
+      expect(again.keys.secrets!.current.id).toBe(first.keys.secrets!.current.id);
+      expect(again.keys.payload!.current.id).toBe(first.keys.payload!.current.id);
+      expect(first.keys.secrets!.current.id).not.toBe(first.keys.payload!.current.id);
+      expect((await stat(join(dir, 'dev-keys.json'))).mode & 0o777).toBe(0o600);
+      // a key from the environment wins over the kept one
+      const given = generateKey();
+      const env = loadConfig({ DATA_DIR: dir, SECRETS_KEY: given }, { localStack: true });
+      await resolveKeys(env, { localStack: true, log });
+      expect(env.keys.secrets!.current.id).toBe(makeKeyring(given, undefined, 'SECRETS_KEY').current.id);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

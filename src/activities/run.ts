@@ -1,7 +1,9 @@
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import { bindTemplate, tokenize } from '../domain/keywords.js';
+import { requireKeyring } from '../domain/keyring.js';
 import { isExpired } from '../domain/matching.js';
+import { openEnc } from '../domain/profile-secrets.js';
 import { formatInZone } from '../domain/time.js';
 import type { AutoReply, Forward, Unsubscribe } from '../domain/receive-config.js';
 import type { SubscriptionChange } from '../domain/subscriptions.js';
@@ -30,7 +32,7 @@ type PrepareRow = MessageRow & {
 /** One action the run will take, recorded when the run is prepared. */
 type PlannedAction = { type: ActionType; status: ActionStatus; detail: Record<string, unknown> };
 
-export function createRunActivities({ sql }: RunDeps) {
+export function createRunActivities({ sql, config }: RunDeps) {
   return {
     /**
      * Reads the message and its configuration as they are now, re-checks expiry against the
@@ -134,7 +136,8 @@ export function createRunActivities({ sql }: RunDeps) {
         request = requestOf(m.stored_delivery);
         actions.push({ type: 'trigger', status: 'pending', detail: {} });
       } else if (m.trigger) {
-        const profile = m.p_id ? { id: m.p_id, url: m.p_url, http_method: m.p_http_method, body: m.p_body, content_type: m.p_content_type, enc: m.p_enc } : null;
+        const profile = m.p_id ? { id: m.p_id, url: m.p_url, http_method: m.p_http_method, body: m.p_body, content_type: m.p_content_type,
+          enc: m.p_enc && openEnc(requireKeyring(config.keys.secrets, 'SECRETS_KEY'), m.p_enc) } : null;
         const rendered = renderTrigger({ id: m.id, sid: m.sid }, m.trigger, profile, vars);
         if (rendered && 'skip' in rendered) {
           actions.push({ type: 'trigger', status: 'skipped', detail: { reason: rendered.skip } });

@@ -3,6 +3,8 @@ import type { Config } from '../config.js';
 import { accountSigningSecret } from '../db/signing-secrets.js';
 import type { Sql } from '../db/sql.js';
 import { basicAuthorization, type ProfileAuth } from '../domain/callback-auth.js';
+import { requireKeyring, type Keyring } from '../domain/keyring.js';
+import { openAuth, openSecret } from '../domain/profile-secrets.js';
 import { activeSecrets, signatureHeaders, signedPayload } from '../domain/signing.js';
 import { classifyResponse, retryAfterMs, type DeliveryVerdict } from '../domain/webhook.js';
 import { errorTypes, type DeliveryResult, type WebhookRequest } from '../workflows/definitions.js';
@@ -10,7 +12,7 @@ import { createOutboundFetch, readCapped, refusalOf, type OutboundFetch } from '
 import { createTokenCache, TokenError } from './token-cache.js';
 import { loadDeliveryRequest } from './trigger.js';
 
-export type WebhookDeps = { sql: Sql; config: Pick<Config, 'webhook' | 'callbackProfiles' | 'webhookAllowPrivateNetworks'> };
+export type WebhookDeps = { sql: Sql; config: Pick<Config, 'webhook' | 'callbackProfiles' | 'webhookAllowPrivateNetworks' | 'keys'> };
 
 /** How much of an endpoint's answer each attempt keeps. */
 export const RESPONSE_HEAD_BYTES = 512;
@@ -62,7 +64,7 @@ export function createWebhookActivities({ sql, config }: WebhookDeps) {
      * A disabled or deleted profile is not called: the delivery is skipped, with the reason.
      */
     async deliverWebhook(req: WebhookRequest): Promise<DeliveryResult> {
-      const target = await loadTarget(sql, req);
+      const target = await loadTarget(sql, requireKeyring(config.keys.secrets, 'SECRETS_KEY'), req);
       if ('skip' in target) {
         await markSkipped(sql, req, target.skip);
         return { status: 'skipped', reason: target.skip };
@@ -121,11 +123,11 @@ export function createWebhookActivities({ sql, config }: WebhookDeps) {
   };
 }
 
-/** The secrets, headers and auth of an attempt, or why the delivery is skipped. */
-async function loadTarget(sql: Sql, req: WebhookRequest): Promise<Target | { skip: string }> {
+/** The secrets (opened), headers and auth of an attempt, or why the delivery is skipped. */
+async function loadTarget(sql: Sql, ring: Keyring, req: WebhookRequest): Promise<Target | { skip: string }> {
   const now = new Date();
   if (!req.profileId) {
-    const s = await accountSigningSecret(sql, req.sid);
+    const s = await accountSigningSecret(sql, req.sid, ring);
     return { secrets: activeSecrets(s.signing_secret, s.previous_signing_secret, s.previous_secret_until, now), headers: {}, auth: null };
   }
   const [p] = await sql<ProfileRow[]>`
@@ -136,7 +138,12 @@ async function loadTarget(sql: Sql, req: WebhookRequest): Promise<Target | { ski
     const what = p.status === 'auto_disabled' ? 'auto-disabled' : 'disabled';
     return { skip: `callback profile is ${what}${p.disabled_reason ? `: ${p.disabled_reason}` : ''}` };
   }
-  return { secrets: activeSecrets(p.signing_secret, p.previous_signing_secret, p.previous_secret_until, now), headers: p.headers, auth: p.auth };
+  const previous = p.previous_signing_secret === null ? null : openSecret(ring, p.previous_signing_secret);
+  return {
+    secrets: activeSecrets(openSecret(ring, p.signing_secret), previous, p.previous_secret_until, now),
+    headers: p.headers,
+    auth: openAuth(ring, p.auth),
+  };
 }
 
 async function send(http: OutboundFetch, req: WebhookRequest, target: Target, token: string, timeoutSeconds: number): Promise<Sent> {

@@ -8,6 +8,7 @@ import { openApiDocument } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
 import { callbackRoutes } from './routes/callback-profiles.js';
+import { codecRoutes } from './routes/codec.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { createIngestion } from '../ingest/ingest.js';
 import { inboundRoutes } from './routes/inbound.js';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/:sid/receive-configs', routingWrites);
   app.route('/v1/admin', adminRoutes(deps));
   app.route('/v1/inbound', inboundRoutes({ ...deps, ingestion }));
+  app.route('/v1/codec', codecRoutes(deps));
 
   const account = new Hono<AppEnv>();
   account.use('*', requireAccount(deps.sql));

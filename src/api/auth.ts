@@ -10,7 +10,8 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-function sameSecret(a: string, b: string): boolean {
+/** Equal, compared in constant time (of the hashes, so lengths do not show either). */
+export function sameSecret(a: string, b: string): boolean {
   const x = createHash('sha256').update(a).digest();
   const y = createHash('sha256').update(b).digest();
   return timingSafeEqual(x, y);

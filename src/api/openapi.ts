@@ -4,6 +4,7 @@ import { receiveConfigInputSchema } from '../domain/receive-config.js';
 import { inboundInputSchema } from '../ingest/ingest.js';
 import { accountInput, assignInput, numberInput } from './routes/admin.js';
 import { senderIdInput } from './routes/account.js';
+import { codecBody } from './routes/codec.js';
 import { bulkReplayInput } from './routes/deliveries.js';
 import { steerInput } from './routes/logs.js';
 import { sendInput } from './routes/messages.js';
@@ -28,6 +29,18 @@ const ops: Record<string, Record<string, Op>> = {
   '/v1/admin/accounts': { post: { summary: 'Create an account; the api_key is shown once', auth: 'admin', body: accountInput, status: 201 } },
   '/v1/admin/numbers': { post: { summary: 'Create a number (long code, short code, shared short code)', auth: 'admin', body: numberInput, status: 201 } },
   '/v1/admin/numbers/{number}/accounts': { post: { summary: 'Assign a number to an account', auth: 'admin', body: assignInput, status: 201, params: ['number'] } },
+  '/v1/codec/decode': {
+    post: { summary: 'Temporal codec endpoint: decrypt payloads (Temporal CLI --codec-endpoint, --codec-auth)', auth: 'admin', body: codecBody, status: 200, also: { 503: 'payload encryption is off' } },
+  },
+  '/v1/codec/encode': {
+    post: { summary: 'Temporal codec endpoint: encrypt payloads with PAYLOAD_KEY', auth: 'admin', body: codecBody, status: 200, also: { 503: 'payload encryption is off' } },
+  },
+  '/v1/codec/ui/{capability}/decode': {
+    post: { summary: "The codec endpoint for the Temporal UI, which sends no token: the URL's capability, derived from ADMIN_TOKEN, authorizes", auth: null, body: codecBody, status: 200, params: ['capability'], also: { 503: 'payload encryption is off' } },
+  },
+  '/v1/codec/ui/{capability}/encode': {
+    post: { summary: 'As /decode, encrypting', auth: null, body: codecBody, status: 200, params: ['capability'], also: { 503: 'payload encryption is off' } },
+  },
   '/v1/{sid}/numbers': { get: { summary: "The account's numbers", auth: 'account', status: 200, params: ['sid'] } },
   '/v1/{sid}/sender-ids': {
     post: { summary: 'Register a sender ID', auth: 'account', body: senderIdInput, status: 201, params: ['sid'] },

@@ -166,6 +166,31 @@ export function mergeProfilePatch(stored: StoredProfile, patch: CallbackProfileP
   return merged;
 }
 
+const origin = (url: string) => (URL.canParse(url) ? new URL(url).origin : url);
+
+/**
+ * A PATCH that points a profile at another host (its `url`, or its auth `url`) must give the
+ * auth secret again, or the stored one would be sent to a host its owner never gave it for
+ * (someone holding the API key could read a password by moving the URL). Returns the field
+ * to name, or null. A new auth type, or `auth: null`, brings no stored secret along.
+ */
+export function secretNotResupplied(stored: StoredProfile, patch: CallbackProfilePatch): { field: string; message: string } | null {
+  const auth = stored.auth;
+  if (!auth || patch.auth === null) return null;
+  if (patch.auth && (patch.auth.type ?? auth.type) !== auth.type) return null;
+  const urlMoved = patch.url !== undefined && origin(patch.url) !== origin(stored.url);
+  const given = (patch.auth ?? {}) as Record<string, unknown>;
+  if (auth.type === 'basic') {
+    if (urlMoved && given.password === undefined) return { field: 'auth.password', message: 'must be given again when url moves to another host' };
+    return null;
+  }
+  const tokenUrlMoved = typeof given.url === 'string' && origin(given.url) !== origin(auth.url);
+  if ((urlMoved || tokenUrlMoved) && given.client_secret === undefined) {
+    return { field: 'auth.client_secret', message: `must be given again when ${tokenUrlMoved ? 'auth.url' : 'url'} moves to another host` };
+  }
+  return null;
+}
+
 /** What the API shows: secrets (password, client secret, key, IV) are write-only. */
 export function publicAuth(auth: ProfileAuth | null) {
   if (!auth) return null;

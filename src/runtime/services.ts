@@ -4,6 +4,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app.js';
 import { loadConfig, loadDotEnv, type Config } from '../config.js';
 import { migrate } from '../db/migrate.js';
+import { sealStoredSecrets } from '../db/seal-secrets.js';
 import type { Sql } from '../db/sql.js';
 import { startDispatcher } from '../ingest/dispatcher.js';
 import { createIngestion } from '../ingest/ingest.js';
@@ -11,6 +12,8 @@ import { createMailer } from '../outbound/mailer.js';
 import { createSmsProvider } from '../outbound/sms-providers.js';
 import { createWorker } from '../worker/worker.js';
 import { resolveDatabase } from './database.js';
+import { resolveKeys } from './keys.js';
+import { temporalDataConverter } from './payload-codec.js';
 import { ensureRetentionSchedule, type Temporal } from './temporal.js';
 import type { Tokens } from './tokens.js';
 
@@ -27,10 +30,14 @@ export async function bootstrap(name: string, opts: { localStack?: boolean } = {
   const parts: Stoppable[] = [];
   stopOnSignals(parts, log);
   try {
+    await resolveKeys(config, { localStack: opts.localStack, log });
     const db = await resolveDatabase(config, log);
     parts.push({ stop: db.close });
     const applied = await migrate(db.sql);
     if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+    // Secrets stored in clear by an older version, or sealed with a key since rotated.
+    const sealed = await sealStoredSecrets(db.sql, config.keys.secrets!);
+    if (sealed) log(`secrets sealed with SECRETS_KEY ${config.keys.secrets!.current.id}: ${sealed} row(s)`);
     return { config, log, parts, db };
   } catch (err) {
     return failStartup(parts, log, err);
@@ -84,7 +91,8 @@ export async function startWorker(opts: { config: Config; sql: Sql; address: str
   const running = worker.run();
   running.catch((e) => opts.log(`worker stopped: ${String(e)}`));
   // Retention runs on a Temporal schedule, never on a timer in a process (SPEC §9).
-  await ensureRetentionSchedule(new Client({ connection, namespace: opts.config.temporal.namespace }), opts.config).catch((e) =>
+  const client = new Client({ connection, namespace: opts.config.temporal.namespace, dataConverter: temporalDataConverter(opts.config.keys.payload) });
+  await ensureRetentionSchedule(client, opts.config).catch((e) =>
     opts.log(`retention schedule not set up: ${String(e)}`),
   );
   return {

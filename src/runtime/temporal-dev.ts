@@ -14,9 +14,10 @@ export type DevServer = { address: string; uiUrl: string; stop: () => Promise<vo
 
 /**
  * Runs `temporal server start-dev` with its state in DATA_DIR/temporal.db, so runs and timers
- * survive a restart, its web UI on, and the project's search attributes registered.
+ * survive a restart, its web UI on (decoding payloads through `uiCodecEndpoint` when given), and
+ * the project's search attributes registered.
  */
-export async function startTemporalDevServer(config: Config, log: (line: string) => void): Promise<DevServer> {
+export async function startTemporalDevServer(config: Config, log: (line: string) => void, opts: { uiCodecEndpoint?: string } = {}): Promise<DevServer> {
   await mkdir(config.dataDir, { recursive: true });
   const { devPort, devUiPort, namespace, cliPath } = config.temporal;
   const args = [
@@ -32,6 +33,7 @@ export async function startTemporalDevServer(config: Config, log: (line: string)
     '--sqlite-pragma', 'synchronous=normal',
     '--namespace', namespace,
     '--log-level', 'warn',
+    ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
     ...allSearchAttributes.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];
   const child = spawn(cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,6 +1,8 @@
 import { Client, Connection, isGrpcServiceError, ScheduleAlreadyRunning, WorkflowExecutionAlreadyStartedError, type ConnectionLike } from '@temporalio/client';
 import type { Config } from '../config.js';
+import type { Keyring } from '../domain/keyring.js';
 import { providerReportsDelivery } from '../outbound/sms-providers.js';
+import { temporalDataConverter } from './payload-codec.js';
 import {
   allSearchAttributes,
   INBOUND_WORKFLOW,
@@ -24,9 +26,9 @@ export type Temporal = {
  * A lazy connection: the API starts, and keeps accepting messages, while Temporal is down;
  * stored messages are started by the dispatcher once it is back (SPEC §5).
  */
-export function connectTemporal(address: string, namespace: string): Temporal {
+export function connectTemporal(address: string, namespace: string, payloadKey: Keyring | null): Temporal {
   const connection = Connection.lazy({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, dataConverter: temporalDataConverter(payloadKey) });
   return { client, connection, eagerStart: false, close: () => connection.close() };
 }
 
@@ -35,8 +37,9 @@ export function connectTemporal(address: string, namespace: string): Temporal {
  * process): eager workflow start hands a run's first task straight to that worker. The
  * connection is the worker's, closed with it.
  */
-export function clientOverWorkerConnection(connection: ConnectionLike, namespace: string): Temporal {
-  return { client: new Client({ connection, namespace }), connection, eagerStart: true, close: async () => {} };
+export function clientOverWorkerConnection(connection: ConnectionLike, namespace: string, payloadKey: Keyring | null): Temporal {
+  const client = new Client({ connection, namespace, dataConverter: temporalDataConverter(payloadKey) });
+  return { client, connection, eagerStart: true, close: async () => {} };
 }
 
 // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (the proto package is CommonJS-only).

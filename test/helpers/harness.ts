@@ -1,12 +1,14 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../src/api/app.js';
 import { createIngestion, type Ingestion } from '../../src/ingest/ingest.js';
 import type { RunStarter } from '../../src/ingest/starter.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { generateKey } from '../../src/domain/keyring.js';
 import { createMailer } from '../../src/outbound/mailer.js';
 import { createSmsProvider } from '../../src/outbound/sms-providers.js';
+import { failureConverterPath, temporalDataConverter } from '../../src/runtime/payload-codec.js';
 import { connectTemporal } from '../../src/runtime/temporal.js';
 import { createWorker } from '../../src/worker/worker.js';
 import { createTestDb, type TestDb } from './db.js';
@@ -14,6 +16,8 @@ import { workflowBundle } from './temporal.js';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 export const INGEST_TOKEN = 'test-ingest-token';
+/** Seals the secrets the tests store (SECRETS_KEY); one per test file. */
+export const SECRETS_KEY = generateKey();
 
 export const randomLongCode = () => `+9198${String(randomInt(0, 100_000_000)).padStart(8, '0')}`;
 export const randomShortCode = () => String(randomInt(100_000, 1_000_000));
@@ -39,7 +43,7 @@ export class Harness {
    */
   static async create(env: TestWorkflowEnvironment | null = null, temporalAddress = '127.0.0.1:9'): Promise<Harness> {
     const db = await createTestDb();
-    const lazy = env ? null : connectTemporal(temporalAddress, 'default');
+    const lazy = env ? null : connectTemporal(temporalAddress, 'default', null);
     return new Harness(db, env, lazy, env ? env.client : lazy!.client);
   }
 
@@ -54,6 +58,7 @@ export class Harness {
       TEMPORAL_UI_URL: 'http://localhost:8233',
       ADMIN_TOKEN,
       INGEST_TOKEN,
+      SECRETS_KEY,
       WEBHOOK_INITIAL_INTERVAL_SECONDS: '1',
       WEBHOOK_TIMEOUT_SECONDS: '3',
       DELIVERY_REPORT_WAIT_SECONDS: '0',
@@ -61,7 +66,11 @@ export class Harness {
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
       ...envOverrides,
     });
-    const ctx = new Ctx(this, config, this.client);
+    // With PAYLOAD_KEY the context's starts, queries and results go through the codec, as a process's do.
+    const client = config.keys.payload && this.env
+      ? new Client({ connection: this.env.connection, namespace: 'default', dataConverter: temporalDataConverter(config.keys.payload) })
+      : this.client;
+    const ctx = new Ctx(this, config, client);
     this.contexts.push(ctx);
     return ctx;
   }
@@ -142,7 +151,7 @@ export class Ctx {
       namespace: env.namespace ?? 'default',
       taskQueue: this.config.temporal.taskQueue,
       deps: { sql: this.h.sql, config: this.config, sms: createSmsProvider(this.config), mailer: createMailer(this.config) },
-      workflowBundle: await workflowBundle(),
+      workflowBundle: await workflowBundle(this.config.keys.payload ? { failureConverterPath } : {}),
     });
     return worker.runUntil(fn);
   }

@@ -26,11 +26,17 @@ export function startTemporal(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-let bundle: Promise<WorkflowBundle> | null = null;
-/** Workflows bundled once per test file; every worker of the file reuses the bundle. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
-  return bundle;
+const bundles = new Map<string, Promise<WorkflowBundle>>();
+/**
+ * Workflows bundled once per test file; every worker of the file reuses the bundle. Workers
+ * with PAYLOAD_KEY need the one with its failure converter (runtime/payload-codec.ts).
+ */
+export function workflowBundle(opts: { failureConverterPath?: string } = {}): Promise<WorkflowBundle> {
+  const key = opts.failureConverterPath ?? '';
+  if (!bundles.has(key)) {
+    bundles.set(key, bundleWorkflowCode({ workflowsPath, ...opts, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never }));
+  }
+  return bundles.get(key)!;
 }
 
 /** What a run cost the Temporal server: its history events, workflow tasks, local and regular activities. */

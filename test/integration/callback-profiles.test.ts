@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness, type Account, type Ctx } from '../helpers/harness.js';
+import { makeKeyring, openText } from '../../src/domain/keyring.js';
+import { Harness, SECRETS_KEY, type Account, type Ctx } from '../helpers/harness.js';
 
 let h: Harness;
 let ctx: Ctx;
@@ -12,6 +13,7 @@ afterAll(async () => {
   await h?.close();
 });
 
+const ring = makeKeyring(SECRETS_KEY, undefined, 'SECRETS_KEY');
 const minimal = (title: string) => ({ title, http_method: 'POST', url: 'https://example.com/mo' });
 
 async function create(a: Account, body: Record<string, unknown>) {
@@ -53,6 +55,71 @@ describe('callback profile API (Kaleyra shape)', () => {
     expect(secret.body).toEqual({ signing_secret: res.body.signing_secret, previous_secret_valid_until: null });
   });
 
+  it('keeps no secret in clear in PostgreSQL: passwords, client secrets, keys, IVs, signing secrets', async () => {
+    const a = await ctx.account();
+    const basic = await create(a, { ...minimal('Basic at rest'), auth: { type: 'basic', username: 'user-1', password: 'b4sic-pass-word' } });
+    const advanced = await create(a, {
+      ...minimal('Advanced at rest'),
+      auth: { type: 'advanced', url: 'https://auth.example.com/token', client_id: 'cid', client_secret: 'cl1ent-secret-value' },
+      enc: { algorithm: 'aes-256-gcm', key: 'fedcba9876543210fedcba9876543210', iv: 'iv-at-rest-1' },
+    });
+    const rotated = (await a.call('POST', `/callback/profiles/${advanced.id}/signing-secret/rotate`)).body.signing_secret;
+    const inline = (await a.call('GET', '/callback/signing-secret')).body.signing_secret;
+    const inlineRotated = (await a.call('POST', '/callback/signing-secret/rotate')).body.signing_secret;
+    const secrets = [
+      'b4sic-pass-word', 'cl1ent-secret-value', 'fedcba9876543210fedcba9876543210', 'iv-at-rest-1',
+      basic.signing_secret, advanced.signing_secret, rotated, inline, inlineRotated,
+    ];
+    // The rows as PostgreSQL holds them, every column as text, base64 of each secret included.
+    const rows = await h.sql<{ t: string }[]>`
+      SELECT row_to_json(p)::text AS t FROM callback_profiles p WHERE sid = ${a.sid}
+      UNION ALL SELECT row_to_json(s)::text FROM account_signing_secrets s WHERE sid = ${a.sid}`;
+    expect(rows).toHaveLength(3);
+    const stored = rows.map((r) => r.t).join('\n');
+    for (const secret of secrets) {
+      expect(stored).not.toContain(secret);
+      expect(stored).not.toContain(Buffer.from(secret).toString('base64'));
+    }
+    // basic: signing secret, password; advanced: signing secret and the previous one, client secret, key, IV; inline: two
+    expect(stored.match(/enc:v1:/g)).toHaveLength(2 + 5 + 2);
+    // and the API still shows and uses them
+    expect((await a.call('GET', `/callback/profiles/${advanced.id}/signing-secret`)).body.signing_secret).toBe(rotated);
+    expect((await a.call('GET', '/callback/signing-secret')).body.signing_secret).toBe(inlineRotated);
+  });
+
+  it('a PATCH that moves a profile to another host must give its auth secret again', async () => {
+    const a = await ctx.account();
+    const basic = await create(a, { ...minimal('Moving basic'), auth: { type: 'basic', username: 'u', password: 'old-pass' } });
+    const moved = await a.call('PATCH', `/callback/profiles/${basic.id}`, { url: 'https://attacker.example.net/collect' });
+    expect(moved).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_field', field: 'auth.password', message: 'auth.password must be given again when url moves to another host' } },
+    });
+    // nothing saved: the profile still points at its own host
+    expect((await a.call('GET', `/callback/profiles/${basic.id}`)).body.url).toBe('https://example.com/mo');
+    // the same host (another path or query) keeps the secret; another port is another host
+    expect((await a.call('PATCH', `/callback/profiles/${basic.id}`, { url: 'https://example.com/v2/mo?x=1' })).status).toBe(200);
+    expect((await a.call('PATCH', `/callback/profiles/${basic.id}`, { url: 'https://example.com:8443/mo' })).body.error.field).toBe('auth.password');
+    const resupplied = await a.call('PATCH', `/callback/profiles/${basic.id}`, { url: 'https://new.example.org/mo', auth: { password: 'new-pass' } });
+    expect(resupplied).toMatchObject({ status: 200, body: { url: 'https://new.example.org/mo', auth: { type: 'basic', username: 'u' } } });
+    const [row] = await h.sql`SELECT auth FROM callback_profiles WHERE id = ${basic.id}`;
+    expect(openText(ring, row!.auth.password)).toBe('new-pass');
+    // dropping the auth, or a new auth given whole, brings no stored secret along
+    expect((await a.call('PATCH', `/callback/profiles/${basic.id}`, { url: 'https://third.example.org/', auth: null })).status).toBe(200);
+
+    const adv = await create(a, {
+      ...minimal('Moving advanced'),
+      auth: { type: 'advanced', url: 'https://auth.example.com/token', client_id: 'cid', client_secret: 'old-secret' },
+    });
+    const tokenMoved = await a.call('PATCH', `/callback/profiles/${adv.id}`, { auth: { url: 'https://evil.example.net/token' } });
+    expect(tokenMoved.body.error).toMatchObject({ field: 'auth.client_secret', message: 'auth.client_secret must be given again when auth.url moves to another host' });
+    // the bearer token goes to url: moving url needs the client secret too
+    const urlMoved = await a.call('PATCH', `/callback/profiles/${adv.id}`, { url: 'https://evil.example.net/mo' });
+    expect(urlMoved.body.error).toMatchObject({ field: 'auth.client_secret', message: 'auth.client_secret must be given again when url moves to another host' });
+    expect((await a.call('PATCH', `/callback/profiles/${adv.id}`, { auth: { client_id: 'cid2' } })).status).toBe(200);
+    expect((await a.call('GET', `/callback/profiles/${adv.id}`)).body).toMatchObject({ url: 'https://example.com/mo', auth: { url: 'https://auth.example.com/token', client_id: 'cid2' } });
+  });
+
   it('lists with limit, offset and a title filter', async () => {
     const a = await ctx.account();
     for (const t of ['Orders hook', 'orders_backup', 'CRM backup2']) await create(a, minimal(t));
@@ -77,7 +144,8 @@ describe('callback profile API (Kaleyra shape)', () => {
     expect(renamed.status).toBe(200);
     expect(renamed.body).toMatchObject({ title: 'Patched', url: 'https://example.com/mo', auth: { type: 'basic', username: 'u2' } });
     const [row] = await h.sql`SELECT auth FROM callback_profiles WHERE id = ${p.id}`;
-    expect(row!.auth).toEqual({ type: 'basic', username: 'u2', password: 'first-pass' });
+    expect(row!.auth).toEqual({ type: 'basic', username: 'u2', password: expect.stringMatching(/^enc:v1:/) });
+    expect(openText(ring, row!.auth.password)).toBe('first-pass');
 
     await a.call('PATCH', `/callback/profiles/${p.id}`, { body: 'text=<message>', content_type: 'text/plain' });
     const toGet = await a.call('PATCH', `/callback/profiles/${p.id}`, { http_method: 'GET' });
@@ -147,9 +215,9 @@ describe('callback profile API (Kaleyra shape)', () => {
     }
     // names are judged when the worker connects
     const p = await create(a, { ...minimal('Public'), url: 'http://internal-service:8080/mo', auth: advanced('https://auth.example.com/t') });
-    const patched = await a.call('PATCH', `/callback/profiles/${p.id}`, { url: 'http://100.64.0.1/x' });
+    const patched = await a.call('PATCH', `/callback/profiles/${p.id}`, { url: 'http://100.64.0.1/x', auth: { client_secret: 'again' } });
     expect(patched).toMatchObject({ status: 400, body: { error: { field: 'url', message: expect.stringContaining('100.64.0.1 is a shared (CGNAT) address') } } });
-    const token = await a.call('PATCH', `/callback/profiles/${p.id}`, { auth: { url: 'http://127.0.0.1:9000/t' } });
+    const token = await a.call('PATCH', `/callback/profiles/${p.id}`, { auth: { url: 'http://127.0.0.1:9000/t', client_secret: 'again' } });
     expect(token).toMatchObject({ status: 400, body: { error: { field: 'auth.url' } } });
     expect((await a.call('GET', `/callback/profiles/${p.id}`)).body).toMatchObject({ url: 'http://internal-service:8080/mo', auth: { url: 'https://auth.example.com/t' } });
 
@@ -205,7 +273,7 @@ describe('callback profile API (Kaleyra shape)', () => {
     const until = Date.parse(rotated.body.previous_secret_valid_until);
     expect(until - Date.now()).toBeGreaterThan(23 * 3600_000);
     const [row] = await h.sql`SELECT previous_signing_secret FROM callback_profiles WHERE id = ${p.id}`;
-    expect(row!.previous_signing_secret).toBe(p.signing_secret);
+    expect(openText(ring, row!.previous_signing_secret)).toBe(p.signing_secret);
 
     const inline = await a.call('GET', '/callback/signing-secret');
     expect(inline.body).toEqual({ signing_secret: expect.stringMatching(/^whsec_/), previous_secret_valid_until: null });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { accountSigningSecret, type SigningSecretRow } from '../../db/signing-secrets.js';
+import { accountSigningSecret, openSigningSecrets, type SigningSecretRow } from '../../db/signing-secrets.js';
 import type { Sql } from '../../db/sql.js';
 import type { ProfileAuth } from '../../domain/callback-auth.js';
 import {
@@ -10,11 +10,15 @@ import {
   mergeProfilePatch,
   publicAuth,
   publicEnc,
+  secretNotResupplied,
   type CallbackProfileInput,
   type ProfileStatus,
   type StoredProfile,
 } from '../../domain/callback-profile.js';
 import type { EncSettings } from '../../domain/encryption.js';
+import { ValidationError } from '../../domain/errors.js';
+import { requireKeyring, type Keyring } from '../../domain/keyring.js';
+import { openAuth, openEnc, sealAuth, sealEnc, sealSecret } from '../../domain/profile-secrets.js';
 import { checkWebhookDestination } from '../../domain/private-networks.js';
 import { generateSigningSecret, ROTATION_GRACE_MS } from '../../domain/signing.js';
 import type { AppEnv } from '../auth.js';
@@ -68,8 +72,10 @@ async function findOwned(sql: Sql, sid: string, id: string): Promise<ProfileRow>
 const titleTaken = (e: unknown) => (e as { code?: string; constraint_name?: string }).code === '23505'
   && (e as { constraint_name?: string }).constraint_name === 'callback_profiles_title';
 
-/** Columns of a checked profile; JSON columns go through sql.json. */
-function columns(sql: Sql, p: CallbackProfileInput) {
+/** Columns of a checked profile, its secrets sealed; JSON columns go through sql.json. */
+function columns(sql: Sql, ring: Keyring, p: CallbackProfileInput) {
+  const auth = sealAuth(ring, (p.auth ?? null) as ProfileAuth | null);
+  const enc = sealEnc(ring, (p.enc ?? null) as EncSettings | null);
   return {
     title: p.title,
     http_method: p.http_method,
@@ -77,8 +83,8 @@ function columns(sql: Sql, p: CallbackProfileInput) {
     body: p.body == null ? null : sql.json(p.body as never),
     content_type: p.content_type ?? null,
     headers: sql.json((p.headers ?? {}) as never),
-    auth: p.auth ? sql.json(p.auth as never) : null,
-    enc: p.enc ? sql.json(p.enc as never) : null,
+    auth: auth ? sql.json(auth as never) : null,
+    enc: enc ? sql.json(enc as never) : null,
   };
 }
 
@@ -88,6 +94,7 @@ function columns(sql: Sql, p: CallbackProfileInput) {
  */
 export function callbackRoutes(deps: AppDeps) {
   const { sql } = deps;
+  const ring = () => requireKeyring(deps.config.keys.secrets, 'SECRETS_KEY');
   const app = new Hono<AppEnv>();
   // The endpoint and the token URL; names are judged again when the worker connects.
   const checkDestinations = (p: CallbackProfileInput) => {
@@ -104,7 +111,7 @@ export function callbackRoutes(deps: AppDeps) {
     try {
       const [row] = await sql<ProfileRow[]>`
         INSERT INTO callback_profiles ${sql({
-          id: randomUUID(), sid, ...columns(sql, input), signing_secret: secret, status,
+          id: randomUUID(), sid, ...columns(sql, ring(), input), signing_secret: sealSecret(ring(), secret), status,
           disabled_reason: status === 'disabled' ? 'disabled by the owner' : null,
           disabled_at: status === 'disabled' ? new Date() : null,
         })} RETURNING *`;
@@ -137,8 +144,11 @@ export function callbackRoutes(deps: AppDeps) {
     const patch = await parseJson(c, callbackProfilePatchSchema);
     const stored: StoredProfile = {
       title: existing.title, http_method: existing.http_method, url: existing.url, body: existing.body,
-      content_type: existing.content_type, headers: existing.headers, auth: existing.auth, enc: existing.enc, status: existing.status,
+      content_type: existing.content_type, headers: existing.headers,
+      auth: openAuth(ring(), existing.auth), enc: openEnc(ring(), existing.enc), status: existing.status,
     };
+    const missing = secretNotResupplied(stored, patch);
+    if (missing) throw new ValidationError(missing.field, missing.message);
     const parsed = callbackProfileInputSchema.safeParse(mergeProfilePatch(stored, patch));
     if (!parsed.success) throw fromZod(parsed.error);
     checkDestinations(parsed.data);
@@ -149,7 +159,7 @@ export function callbackRoutes(deps: AppDeps) {
       : { status, disabled_reason: 'disabled by the owner', disabled_at: new Date() };
     try {
       const [row] = await sql<ProfileRow[]>`
-        UPDATE callback_profiles SET ${sql({ ...columns(sql, parsed.data), ...statusColumns })}, updated_at = now()
+        UPDATE callback_profiles SET ${sql({ ...columns(sql, ring(), parsed.data), ...statusColumns })}, updated_at = now()
         WHERE id = ${existing.id} AND sid = ${sid} RETURNING *`;
       if (!row) throw notFound('callback profile');
       return c.json(profileView(row));
@@ -179,31 +189,31 @@ export function callbackRoutes(deps: AppDeps) {
 
   app.get('/profiles/:id/signing-secret', async (c) => {
     const row = await findOwned(sql, c.get('account').sid, c.req.param('id'));
-    return c.json(secretView(row));
+    return c.json(secretView(openSigningSecrets(ring(), row)));
   });
 
   app.post('/profiles/:id/signing-secret/rotate', async (c) => {
     const { sid } = c.get('account');
     const existing = await findOwned(sql, sid, c.req.param('id'));
     const [row] = await sql<ProfileRow[]>`
-      UPDATE callback_profiles SET signing_secret = ${generateSigningSecret()}, previous_signing_secret = signing_secret,
+      UPDATE callback_profiles SET signing_secret = ${sealSecret(ring(), generateSigningSecret())}, previous_signing_secret = signing_secret,
              previous_secret_until = ${new Date(Date.now() + ROTATION_GRACE_MS)}, updated_at = now()
       WHERE id = ${existing.id} AND sid = ${sid} RETURNING *`;
-    return c.json(secretView(row!));
+    return c.json(secretView(openSigningSecrets(ring(), row!)));
   });
 
   app.get('/signing-secret', async (c) => {
-    return c.json(secretView(await accountSigningSecret(sql, c.get('account').sid)));
+    return c.json(secretView(await accountSigningSecret(sql, c.get('account').sid, ring())));
   });
 
   app.post('/signing-secret/rotate', async (c) => {
     const { sid } = c.get('account');
-    await accountSigningSecret(sql, sid);
+    await accountSigningSecret(sql, sid, ring());
     const [row] = await sql<SigningSecretRow[]>`
-      UPDATE account_signing_secrets SET signing_secret = ${generateSigningSecret()}, previous_signing_secret = signing_secret,
+      UPDATE account_signing_secrets SET signing_secret = ${sealSecret(ring(), generateSigningSecret())}, previous_signing_secret = signing_secret,
              previous_secret_until = ${new Date(Date.now() + ROTATION_GRACE_MS)}, updated_at = now()
       WHERE sid = ${sid} RETURNING signing_secret, previous_signing_secret, previous_secret_until`;
-    return c.json(secretView(row!));
+    return c.json(secretView(openSigningSecrets(ring(), row!)));
   });
 
   return app;
