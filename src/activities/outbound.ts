@@ -1,9 +1,9 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import { PermanentSendError } from '../outbound/errors.js';
 import type { Mailer } from '../outbound/mailer.js';
-import { applySubscription, sendEmail, sendSms, type SendOutcome } from '../outbound/send.js';
+import { applySubscription, sendEmail, sendSms, type Claimant, type SendOutcome } from '../outbound/send.js';
 import type { SmsProvider } from '../outbound/sms-providers.js';
 import { errorTypes, type ActionType, type EmailAction, type SmsAction, type SubscriptionAction } from '../workflows/definitions.js';
 
@@ -15,6 +15,17 @@ export type ActionResult = { status: 'succeeded' | 'skipped'; outboxId: string |
 function classify(e: unknown): never {
   if (e instanceof PermanentSendError) throw ApplicationFailure.nonRetryable(e.message, errorTypes.sendRejected);
   throw e;
+}
+
+/**
+ * This attempt as an outbox claimant: a local first attempt is 0, the regular activity's
+ * attempts 1, 2, …; a regular attempt heartbeats while its provider call is in flight, so a
+ * killed worker's attempt times out in seconds (heartbeatTimeout) instead of minutes.
+ */
+function claimant(): Claimant {
+  const ctx = Context.current();
+  if (ctx.info.isLocal) return { attempt: 0 };
+  return { attempt: ctx.info.attempt, alive: () => ctx.heartbeat() };
 }
 
 export function createOutboundActivities({ sql, config, sms, mailer }: OutboundActivityDeps) {
@@ -47,7 +58,7 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
         r = await sendSms(deps, {
           id: a.idempotencyKey, sid: a.sid, logId: a.logId, purpose: a.type,
           sender: a.sender, to: a.to, body: a.body, route: a.route, templateId: a.templateId,
-        });
+        }, claimant());
       } catch (e) {
         await recordAttempt(a.logId, a.type, e instanceof Error ? e.message : String(e));
         classify(e);
@@ -58,7 +69,7 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
     async sendEmailAction(a: EmailAction): Promise<ActionResult> {
       let r: SendOutcome;
       try {
-        r = await sendEmail(deps, { id: a.idempotencyKey, sid: a.sid, logId: a.logId, to: a.to, subject: a.subject, text: a.text });
+        r = await sendEmail(deps, { id: a.idempotencyKey, sid: a.sid, logId: a.logId, to: a.to, subject: a.subject, text: a.text }, claimant());
       } catch (e) {
         await recordAttempt(a.logId, 'forward_email', e instanceof Error ? e.message : String(e));
         classify(e);

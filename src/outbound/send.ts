@@ -31,25 +31,54 @@ export class SendInProgressError extends Error {
 }
 
 /**
- * How long a `sending` claim holds. Past it the claimer is taken to have died mid-send (a
- * killed worker), and another attempt may send again with the same id, which the http
- * provider passes on so a gateway can deduplicate. Well above the provider timeout (15 s).
+ * Who is sending: the attempt's ordinal (a workflow's local first attempt 0, the regular
+ * activity's attempts 1, 2, …; the send API 0) and a hook called while the provider call is
+ * in flight (the activity heartbeats there, so Temporal sees a dead attempt in seconds).
  */
-const CLAIM_HOLD = '2 minutes';
+export type Claimant = { attempt: number; alive?: () => void };
+const API_CLAIMANT: Claimant = { attempt: 0 };
+
+/**
+ * How long a claim holds without being renewed; the sender renews it every RENEW_MS while the
+ * provider call is in flight. A killed sender's claim so lapses within seconds, and another
+ * attempt sends again with the same id, which providers that take an idempotency key use to
+ * send it once (SPEC §5; docs/decisions.md, "Outbound SMS and the outbox").
+ */
+const CLAIM_LEASE_SECONDS = 15;
+const RENEW_MS = 5_000;
 
 /**
  * Takes the row for sending in one statement, so two concurrent sends of one key cannot both
  * reach the provider: returns 'claimed', the finished send, or throws SendInProgressError.
+ * A claim is taken over when its lease lapsed, or when it was an earlier attempt's: Temporal
+ * starts attempt n + 1 only once attempt n has failed or timed out.
  */
-async function claimSend(sql: Sql, id: string): Promise<'claimed' | SendOutcome> {
+async function claimSend(sql: Sql, id: string, who: Claimant): Promise<'claimed' | SendOutcome> {
   const [claimed] = await sql`
-    UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = now()
-    WHERE id = ${id} AND (status IN ('queued', 'failed') OR (status = 'sending' AND updated_at < now() - ${CLAIM_HOLD}::interval))
+    UPDATE outbox SET status = 'sending', attempts = attempts + 1, claim_attempt = ${who.attempt},
+           claim_until = now() + ${`${CLAIM_LEASE_SECONDS} seconds`}::interval, updated_at = now()
+    WHERE id = ${id} AND (status IN ('queued', 'failed') OR (status = 'sending' AND (
+      coalesce(claim_until, updated_at + interval '2 minutes') < now() OR claim_attempt < ${who.attempt})))
     RETURNING id`;
   if (claimed) return 'claimed';
   const [row] = await sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${id}`;
   if (row && DONE.has(row.status)) return { outcome: 'already_sent', row };
   throw new SendInProgressError(id);
+}
+
+/** Runs the provider call, renewing the claim (and telling the claimant) while it lasts. */
+async function whileClaimed<T>(sql: Sql, id: string, who: Claimant, call: () => Promise<T>): Promise<T> {
+  who.alive?.();
+  const timer = setInterval(() => {
+    who.alive?.();
+    sql`UPDATE outbox SET claim_until = now() + ${`${CLAIM_LEASE_SECONDS} seconds`}::interval
+        WHERE id = ${id} AND status = 'sending' AND claim_attempt = ${who.attempt}`.catch(() => {});
+  }, RENEW_MS);
+  try {
+    return await call();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 export async function subscriptionStates(sql: Sql, sid: string, msisdn: string): Promise<SubscriptionState[]> {
@@ -61,7 +90,7 @@ export async function subscriptionStates(sql: Sql, sid: string, msisdn: string):
  * it finds the outbox row sent and sends nothing. A customer opted out of the sender gets
  * nothing. Provider errors are recorded and rethrown for the caller to classify.
  */
-export async function sendSms(deps: SmsDeps, s: SmsSend): Promise<SendOutcome> {
+export async function sendSms(deps: SmsDeps, s: SmsSend, who: Claimant = API_CLAIMANT): Promise<SendOutcome> {
   const { sql } = deps;
   const [[existing], states] = await Promise.all([
     sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${s.id}`,
@@ -72,20 +101,23 @@ export async function sendSms(deps: SmsDeps, s: SmsSend): Promise<SendOutcome> {
 
   // A new row is stored already claimed; an existing one (an earlier attempt) is claimed.
   const [fresh] = await sql`
-    INSERT INTO outbox (id, sid, log_id, channel, purpose, sender, recipient, body, route, template_id, provider, status, attempts)
-    VALUES (${s.id}, ${s.sid}, ${s.logId}, 'sms', ${s.purpose}, ${s.sender}, ${s.to}, ${s.body}, ${s.route}, ${s.templateId}, ${deps.sms.name}, 'sending', 1)
+    INSERT INTO outbox (id, sid, log_id, channel, purpose, sender, recipient, body, route, template_id, provider, status, attempts,
+                        claim_attempt, claim_until)
+    VALUES (${s.id}, ${s.sid}, ${s.logId}, 'sms', ${s.purpose}, ${s.sender}, ${s.to}, ${s.body}, ${s.route}, ${s.templateId}, ${deps.sms.name}, 'sending', 1,
+            ${who.attempt}, now() + ${`${CLAIM_LEASE_SECONDS} seconds`}::interval)
     ON CONFLICT (id) DO NOTHING RETURNING id`;
-  const claim = fresh ? 'claimed' : await claimSend(sql, s.id);
+  const claim = fresh ? 'claimed' : await claimSend(sql, s.id, who);
   if (claim !== 'claimed') return claim;
   try {
-    const result = await deps.sms.send({ id: s.id, sender: s.sender, to: s.to, body: s.body, route: s.route, template_id: s.templateId });
+    const result = await whileClaimed(sql, s.id, who, () =>
+      deps.sms.send({ id: s.id, sender: s.sender, to: s.to, body: s.body, route: s.route, template_id: s.templateId }));
     const [row] = await sql<OutboxRow[]>`
       UPDATE outbox SET status = 'sent', provider_message_id = ${result.providerMessageId},
              provider_response = ${sql.json(result.response as never)}, last_error = NULL, updated_at = now()
       WHERE id = ${s.id} RETURNING *`;
     return { outcome: 'sent', row: row! };
   } catch (e) {
-    await sql`UPDATE outbox SET status = 'failed', last_error = ${e instanceof Error ? e.message : String(e)}, updated_at = now() WHERE id = ${s.id}`;
+    await releaseFailed(sql, s.id, who, e);
     throw e;
   }
 }
@@ -93,7 +125,7 @@ export async function sendSms(deps: SmsDeps, s: SmsSend): Promise<SendOutcome> {
 export type EmailSend = { id: string; sid: string; logId: string | null; to: string[]; subject: string; text: string };
 
 /** Email forwards, once per key; without SMTP_URL the email is kept in the outbox as `stored`. */
-export async function sendEmail(deps: EmailDeps, m: EmailSend): Promise<SendOutcome> {
+export async function sendEmail(deps: EmailDeps, m: EmailSend, who: Claimant = API_CLAIMANT): Promise<SendOutcome> {
   const { sql } = deps;
   const [existing] = await sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${m.id}`;
   if (existing && DONE.has(existing.status)) return { outcome: 'already_sent', row: existing };
@@ -107,22 +139,32 @@ export async function sendEmail(deps: EmailDeps, m: EmailSend): Promise<SendOutc
   }
   // A new row is stored already claimed; an existing one (an earlier attempt) is claimed.
   const [fresh] = await sql`
-    INSERT INTO outbox (id, sid, log_id, channel, purpose, sender, recipient, subject, body, provider, status, attempts)
-    VALUES (${m.id}, ${m.sid}, ${m.logId}, 'email', 'forward_email', ${deps.mailFrom}, ${m.to.join(', ')}, ${m.subject}, ${m.text}, 'smtp', 'sending', 1)
+    INSERT INTO outbox (id, sid, log_id, channel, purpose, sender, recipient, subject, body, provider, status, attempts,
+                        claim_attempt, claim_until)
+    VALUES (${m.id}, ${m.sid}, ${m.logId}, 'email', 'forward_email', ${deps.mailFrom}, ${m.to.join(', ')}, ${m.subject}, ${m.text}, 'smtp', 'sending', 1,
+            ${who.attempt}, now() + ${`${CLAIM_LEASE_SECONDS} seconds`}::interval)
     ON CONFLICT (id) DO NOTHING RETURNING id`;
-  const claim = fresh ? 'claimed' : await claimSend(sql, m.id);
+  const claim = fresh ? 'claimed' : await claimSend(sql, m.id, who);
   if (claim !== 'claimed') return claim;
   try {
-    const info = await deps.mailer.send({ id: m.id, to: m.to, subject: m.subject, text: m.text });
+    // The Message-ID is the idempotency key (outbound/mailer.ts): mail systems can spot a resend.
+    const info = await whileClaimed(sql, m.id, who, () => deps.mailer.send({ id: m.id, to: m.to, subject: m.subject, text: m.text }));
     const [row] = await sql<OutboxRow[]>`
       UPDATE outbox SET status = 'sent', provider_message_id = ${info.messageId}, provider_response = ${sql.json({ smtp: info.response })},
              last_error = NULL, updated_at = now()
       WHERE id = ${m.id} RETURNING *`;
     return { outcome: 'sent', row: row! };
   } catch (e) {
-    await sql`UPDATE outbox SET status = 'failed', last_error = ${e instanceof Error ? e.message : String(e)}, updated_at = now() WHERE id = ${m.id}`;
+    await releaseFailed(sql, m.id, who, e);
     throw e;
   }
+}
+
+/** A failed send gives its claim back, unless a later attempt has taken it over meanwhile. */
+async function releaseFailed(sql: Sql, id: string, who: Claimant, e: unknown): Promise<void> {
+  await sql`
+    UPDATE outbox SET status = 'failed', last_error = ${e instanceof Error ? e.message : String(e)}, claim_until = NULL, updated_at = now()
+    WHERE id = ${id} AND status = 'sending' AND claim_attempt = ${who.attempt}`;
 }
 
 /**

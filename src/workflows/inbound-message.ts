@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  type ActivityOptions,
   condition,
   log,
   proxyActivities,
@@ -37,12 +38,18 @@ type Activities = ReturnType<typeof createActivities>;
 const store = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds' });
 
 /** SMS and email sends and opt-in/out changes: retried with backoff for a day; a rejected send is final. */
-const outbound = proxyActivities<Activities>({
+const outboundOptions: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '24 hours',
   // The local first attempt and the 2 s after it were the first round of the backoff.
   retry: { initialInterval: '4 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: [errorTypes.sendRejected] },
-});
+};
+const outbound = proxyActivities<Activities>(outboundOptions);
+/**
+ * Sends heartbeat while the provider call is in flight (activities/outbound.ts): an attempt
+ * on a killed worker is seen dead after 10 s, and the next one takes its outbox claim over.
+ */
+const sends = proxyActivities<Activities>({ ...outboundOptions, heartbeatTimeout: '10 seconds' });
 /** Their first attempt, made locally: see `firstLocally`. */
 const firstTry = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
 
@@ -120,7 +127,7 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
   })();
 
   const sms = async (action: SmsAction) => {
-    const outboxId = await runAction(plan, state, action.type, () => firstLocally(firstTry.sendSmsAction, outbound.sendSmsAction, action, firstAttempt(action.type)));
+    const outboxId = await runAction(plan, state, action.type, () => firstLocally(firstTry.sendSmsAction, sends.sendSmsAction, action, firstAttempt(action.type)));
     if (outboxId) sentSms.push(outboxId);
   };
 
@@ -162,7 +169,7 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
       case 'forward_sms':
         return sms(plan.forwardSms!);
       case 'forward_email':
-        return runAction(plan, state, 'forward_email', () => firstLocally(firstTry.sendEmailAction, outbound.sendEmailAction, plan.forwardEmail!, firstAttempt('forward_email')));
+        return runAction(plan, state, 'forward_email', () => firstLocally(firstTry.sendEmailAction, sends.sendEmailAction, plan.forwardEmail!, firstAttempt('forward_email')));
       case 'subscribe':
       case 'unsubscribe':
         return runAction(plan, state, type, () => firstLocally(firstTry.applySubscriptionAction, outbound.applySubscriptionAction, plan.subscription!, firstAttempt(type)));
