@@ -1,10 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Sql } from '../db/sql.js';
 import { customerKey, type RunStarter } from './starter.js';
 
 type PendingRow = { id: string; sid: string; recipient: string; source: string; keyword: string | null; outcome: string };
 
-/** Session advisory lock: one dispatcher sweeps at a time across every API process. */
-const DISPATCH_LOCK = 7410002;
+/** A sweep, as the holder of the dispatch lease: the host and process, for someone reading the table. */
+const holderName = () => `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+/** How long the lease lasts unless renewed; renewed every third of it while a sweep goes on. */
+const LEASE_SECONDS = 30;
+
+/** Takes (or renews) the dispatch lease; true when this process holds it. One statement. */
+async function takeLease(sql: Sql, holder: string): Promise<boolean> {
+  const rows = await sql`
+    INSERT INTO dispatch_lease (id, holder, until) VALUES (1, ${holder}, now() + ${`${LEASE_SECONDS} seconds`}::interval)
+    ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, until = excluded.until
+    WHERE dispatch_lease.until < now() OR dispatch_lease.holder = excluded.holder
+    RETURNING holder`;
+  return rows.length > 0;
+}
 
 /**
  * One sweep: hands the starter stored messages whose run has not been confirmed and that it
@@ -12,35 +26,33 @@ const DISPATCH_LOCK = 7410002;
  * Temporal is found unreachable). Messages Temporal refused before go last, so they cannot
  * crowd out the rest. Answers how many this sweep saw started.
  *
- * Only the holder of a session-level advisory lock sweeps; the lock is held on a connection
- * of its own for the sweep only, and no transaction stays open while Temporal is called.
+ * Only the holder of the dispatch lease sweeps (migration 008). The lease is taken, renewed
+ * and given back by single statements: no transaction and no lock is held while Temporal is
+ * called, and a holder that dies or hangs loses it within LEASE_SECONDS.
  */
 export async function dispatchPending(deps: { sql: Sql; starter: RunStarter }, batch = 200): Promise<number> {
   const { sql, starter } = deps;
   if (starter.unreachable) return 0;
-  const conn = await sql.reserve();
+  const holder = holderName();
+  if (!(await takeLease(sql, holder))) return 0;
+  const renew = setInterval(() => void takeLease(sql, holder).catch(() => {}), (LEASE_SECONDS * 1000) / 3);
   try {
-    const [lock] = await conn<{ ok: boolean }[]>`SELECT pg_try_advisory_lock(${DISPATCH_LOCK}) AS ok`;
-    if (!lock?.ok) return 0;
-    try {
-      const rows = await conn<PendingRow[]>`
-        SELECT id, sid, recipient, source, keyword, outcome FROM inbound_messages
-        WHERE dispatch_state = 'pending' ORDER BY dispatch_attempts, seq LIMIT ${batch}`;
-      // Ordered: a backlog starts in arrival order (SPEC §5), one start after another.
-      const handed = rows
-        .filter((r) => !starter.queued(r.id))
-        .filter((r) => starter.enqueue(r, customerKey(r), true))
-        .map((r) => r.id);
-      if (handed.length === 0) return 0;
-      await Promise.all(handed.map((id) => starter.released(id)));
-      const [done] = await conn<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM inbound_messages WHERE id = ANY(${handed}::text[]) AND dispatch_state = 'started'`;
-      return done!.n;
-    } finally {
-      await conn`SELECT pg_advisory_unlock(${DISPATCH_LOCK})`;
-    }
+    const rows = await sql<PendingRow[]>`
+      SELECT id, sid, recipient, source, keyword, outcome FROM inbound_messages
+      WHERE dispatch_state = 'pending' ORDER BY dispatch_attempts, seq LIMIT ${batch}`;
+    // Ordered: a backlog starts in arrival order (SPEC §5), one start after another.
+    const handed = rows
+      .filter((r) => !starter.queued(r.id))
+      .filter((r) => starter.enqueue(r, customerKey(r), true))
+      .map((r) => r.id);
+    if (handed.length === 0) return 0;
+    await Promise.all(handed.map((id) => starter.released(id)));
+    const [done] = await sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM inbound_messages WHERE id = ANY(${handed}::text[]) AND dispatch_state = 'started'`;
+    return done!.n;
   } finally {
-    conn.release();
+    clearInterval(renew);
+    await sql`UPDATE dispatch_lease SET until = '-infinity' WHERE id = 1 AND holder = ${holder}`.catch(() => {});
   }
 }
 
