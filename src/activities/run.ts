@@ -7,7 +7,7 @@ import { openEnc } from '../domain/profile-secrets.js';
 import { formatInZone } from '../domain/time.js';
 import type { AutoReply, Forward, Unsubscribe } from '../domain/receive-config.js';
 import type { SubscriptionChange } from '../domain/subscriptions.js';
-import { buildVariables, render, type MessageVariables } from '../domain/variables.js';
+import { buildVariables, fitSms, render, type MessageVariables } from '../domain/variables.js';
 import { workflowIdFor, type ActionStatus, type ActionType, type RunPlan, type WebhookRequest } from '../workflows/definitions.js';
 import { deliveryIdFor, renderTrigger, requestOf, type DeliveryRow, type ProfileForRender, type TriggerConfig } from './trigger.js';
 
@@ -93,7 +93,7 @@ export function createRunActivities({ sql, config }: RunDeps) {
           // template are its own (an auto reply's template is registered for another text).
           plan.expiryMessage = {
             type: 'expiry_message', logId: m.id, sid: m.sid, idempotencyKey: key('expiry_message'),
-            sender: m.expiry_sender ?? reply?.sender ?? m.recipient, to: m.source, body: render(m.expiry_message, vars, 'text'),
+            sender: m.expiry_sender ?? reply?.sender ?? m.recipient, to: m.source, body: fitSms(render(m.expiry_message, vars, 'text')),
             route: m.expiry_route, templateId: m.expiry_template_id,
           };
           actions.push({ type: 'expiry_message', status: 'pending', detail: {} });
@@ -105,7 +105,7 @@ export function createRunActivities({ sql, config }: RunDeps) {
         const at = reply.schedule.type === 'scheduled' && m.reply_at ? m.reply_at.toISOString() : null;
         plan.autoReply = {
           type: 'auto_reply', logId: m.id, sid: m.sid, idempotencyKey: key('auto_reply'),
-          sender: reply.sender, to: m.source, body: render(reply.message, vars, 'text'),
+          sender: reply.sender, to: m.source, body: fitSms(render(reply.message, vars, 'text')),
           route: reply.route ?? null, templateId: reply.template_id ?? null, at,
         };
         actions.push({ type: 'auto_reply', status: at ? 'scheduled' : 'pending', detail: at ? { scheduled_at: at } : {} });
@@ -114,7 +114,7 @@ export function createRunActivities({ sql, config }: RunDeps) {
         const f = m.forward.sms;
         plan.forwardSms = {
           type: 'forward_sms', logId: m.id, sid: m.sid, idempotencyKey: key('forward_sms'),
-          sender: f.sender, to: f.to, body: forwardText(m), route: f.route ?? null, templateId: f.template_id ?? null,
+          sender: f.sender, to: f.to, body: fitSms(forwardText(m)), route: f.route ?? null, templateId: f.template_id ?? null,
         };
         actions.push({ type: 'forward_sms', status: 'pending', detail: {} });
       }

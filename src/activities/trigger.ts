@@ -2,7 +2,7 @@ import type { Sql } from '../db/sql.js';
 import { profileWebhook, type StoredProfile } from '../domain/callback-profile.js';
 import { encryptVariables } from '../domain/encryption.js';
 import type { MessageVariables } from '../domain/variables.js';
-import { renderWebhook } from '../domain/webhook.js';
+import { oversizedWebhook, renderWebhook } from '../domain/webhook.js';
 import { workflowIdFor, type WebhookRequest } from '../workflows/definitions.js';
 
 export const USER_AGENT = 'inbound-sms-keyword-engine/0.1';
@@ -61,6 +61,8 @@ export function renderTrigger(
   } else {
     return null;
   }
+  const oversized = oversizedWebhook(rendered.url, rendered.body);
+  if (oversized) return { skip: oversized };
   const headers: Record<string, string> = { 'user-agent': USER_AGENT, 'webhook-id': deliveryId };
   if (rendered.contentType) headers['content-type'] = rendered.contentType;
   return {

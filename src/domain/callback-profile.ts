@@ -93,7 +93,10 @@ const profileFields = z
     http_method: z.preprocess(upper, z.enum(['POST', 'GET'], { error: 'must be POST or GET' })),
     url: httpUrl,
     // A JSON object is a JSON body template; a string is a template of any content type.
-    body: z.union([z.string().max(10_000, 'must be at most 10000 characters'), z.record(z.string(), z.unknown())], {
+    body: z.union([
+      z.string().max(10_000, 'must be at most 10000 characters'),
+      z.record(z.string(), z.unknown()).refine((o) => JSON.stringify(o).length <= 10_000, 'must be at most 10000 characters as JSON'),
+    ], {
       error: 'must be a JSON object or a string template',
     }).nullish(),
     content_type: contentTypeSchema.nullish(),

@@ -80,6 +80,20 @@ export function render(template: string, vars: MessageVariables, mode: RenderMod
   });
 }
 
+/**
+ * The longest SMS text a run sends: 1,600 characters, ten concatenated parts of 160 GSM
+ * characters, about what gateways take. A reply that a long MO blew past it (an MO carries up
+ * to 5,000 characters and a template may repeat `<message>`) is cut, ending in "…"; this also
+ * keeps a run's plan well under Temporal's payload limit.
+ */
+export const SMS_MAX_CHARS = 1600;
+
+export function fitSms(text: string): string {
+  if (text.length <= SMS_MAX_CHARS) return text;
+  const chars = Array.from(text);
+  return chars.length <= SMS_MAX_CHARS ? text : chars.slice(0, SMS_MAX_CHARS - 1).join('') + '…';
+}
+
 /** A value as the WHATWG form serializer writes it: space as `+`, all but `*-._` and alphanumerics escaped. */
 function formEncode(value: string): string {
   return new URLSearchParams([['', value]]).toString().slice(1);

@@ -59,3 +59,20 @@ export function retryAfterMs(status: number | null, header: string | null, now: 
   if (!Number.isFinite(ms)) return null;
   return Math.min(Math.max(ms, 1000), MAX_RETRY_AFTER_MS);
 }
+
+/**
+ * The largest webhook a run sends: a body of 256 KiB and a URL of 8,192 characters, rendered.
+ * Templates are capped when saved, but a template that repeats `<message>` grows with each MO;
+ * one rendered past these is not sent (the trigger is skipped, saying why), which also keeps
+ * a run's plan well under Temporal's payload limit (2 MB).
+ */
+export const WEBHOOK_BODY_MAX_BYTES = 256 * 1024;
+export const WEBHOOK_URL_MAX_CHARS = 8192;
+
+/** Why a rendered webhook is too large to send, or null. */
+export function oversizedWebhook(url: string, body: string | null): string | null {
+  if (url.length > WEBHOOK_URL_MAX_CHARS) return `the rendered URL is ${url.length} characters, over the ${WEBHOOK_URL_MAX_CHARS} limit`;
+  const bytes = body === null ? 0 : Buffer.byteLength(body, 'utf8');
+  if (bytes > WEBHOOK_BODY_MAX_BYTES) return `the rendered body is ${bytes} bytes, over the ${WEBHOOK_BODY_MAX_BYTES}-byte limit`;
+  return null;
+}
