@@ -25,6 +25,7 @@ function classify(e: unknown): never {
 function claimant(): Claimant {
   const ctx = Context.current();
   if (ctx.info.isLocal) return { attempt: 0 };
+  ctx.heartbeat();
   return { attempt: ctx.info.attempt, alive: () => ctx.heartbeat() };
 }
 

@@ -31,7 +31,7 @@ type Sent = {
 };
 
 type ProfileRow = {
-  status: string; disabled_reason: string | null; headers: Record<string, string>; auth: ProfileAuth | null;
+  url: string; status: string; disabled_reason: string | null; headers: Record<string, string>; auth: ProfileAuth | null;
   signing_secret: string; previous_signing_secret: string | null; previous_secret_until: Date | null;
 };
 
@@ -123,6 +123,8 @@ export function createWebhookActivities({ sql, config }: WebhookDeps) {
   };
 }
 
+const origin = (url: string) => (URL.canParse(url) ? new URL(url).origin : url);
+
 /** The secrets (opened), headers and auth of an attempt, or why the delivery is skipped. */
 async function loadTarget(sql: Sql, ring: Keyring, req: WebhookRequest): Promise<Target | { skip: string }> {
   const now = new Date();
@@ -131,12 +133,18 @@ async function loadTarget(sql: Sql, ring: Keyring, req: WebhookRequest): Promise
     return { secrets: activeSecrets(s.signing_secret, s.previous_signing_secret, s.previous_secret_until, now), headers: {}, auth: null };
   }
   const [p] = await sql<ProfileRow[]>`
-    SELECT status, disabled_reason, headers, auth, signing_secret, previous_signing_secret, previous_secret_until
+    SELECT url, status, disabled_reason, headers, auth, signing_secret, previous_signing_secret, previous_secret_until
     FROM callback_profiles WHERE id = ${req.profileId} AND sid = ${req.sid}`;
   if (!p) return { skip: `callback profile ${req.profileId} no longer exists` };
   if (p.status !== 'active') {
     const what = p.status === 'auto_disabled' ? 'auto-disabled' : 'disabled';
     return { skip: `callback profile is ${what}${p.disabled_reason ? `: ${p.disabled_reason}` : ''}` };
+  }
+  // A retry or replay goes to the URL rendered when the run was prepared; the auth is today's.
+  // Once the profile has moved to another host (its owner re-supplied the secret for it), that
+  // secret is not sent to the old one.
+  if (p.auth && origin(p.url) !== origin(req.url)) {
+    return { skip: 'the callback profile has moved to another host since this delivery was prepared; its auth is not sent to the old one' };
   }
   const previous = p.previous_signing_secret === null ? null : openSecret(ring, p.previous_signing_secret);
   return {

@@ -8,10 +8,13 @@ import type { Sql } from './sql.js';
  * Seals with the current SECRETS_KEY every stored secret that is in clear (stored before
  * sealing existed) or sealed with a previous key (after a rotation). Run at every start, after
  * the migrations; a row changed meanwhile is left for the next start (the UPDATE checks the row's
- * version, `xmin`). Returns how many rows it sealed.
+ * version, `xmin`). A row none of the configured keys opens (a key dropped too early, a process
+ * still on the old key) is left as it is and named in the log: it must not stop the start.
+ * Returns how many rows it sealed.
  */
-export async function sealStoredSecrets(sql: Sql, ring: Keyring): Promise<number> {
+export async function sealStoredSecrets(sql: Sql, ring: Keyring, log: (line: string) => void = () => {}): Promise<number> {
   let sealed = 0;
+  const unreadable = (what: string, e: unknown) => log(`${what}: secrets not re-sealed, ${e instanceof Error ? e.message : String(e)}`);
   const kid = `enc:v1:${ring.current.id}:%`;
   const profiles = await sql<{
     id: string; auth: ProfileAuth | null; enc: EncSettings | null; signing_secret: string; previous_signing_secret: string | null; version: string;
@@ -22,12 +25,17 @@ export async function sealStoredSecrets(sql: Sql, ring: Keyring): Promise<number
        OR enc->>'key' NOT LIKE ${kid} OR enc->>'iv' NOT LIKE ${kid}`;
   for (const p of profiles) {
     if (!needsSealing(ring, p.signing_secret) && !needsSealing(ring, p.previous_signing_secret) && !authNeedsSealing(ring, p.auth) && !encNeedsSealing(ring, p.enc)) continue;
-    const auth = resealAuth(ring, p.auth);
-    const enc = resealEnc(ring, p.enc);
+    let auth, enc, signing, previous;
+    try {
+      [auth, enc, signing] = [resealAuth(ring, p.auth), resealEnc(ring, p.enc), reseal(ring, p.signing_secret)];
+      previous = p.previous_signing_secret === null ? null : reseal(ring, p.previous_signing_secret);
+    } catch (e) {
+      unreadable(`callback profile ${p.id}`, e);
+      continue;
+    }
     const result = await sql`
       UPDATE callback_profiles SET
-        signing_secret = ${reseal(ring, p.signing_secret)},
-        previous_signing_secret = ${p.previous_signing_secret === null ? null : reseal(ring, p.previous_signing_secret)},
+        signing_secret = ${signing}, previous_signing_secret = ${previous},
         auth = ${auth ? sql.json(auth as never) : null}, enc = ${enc ? sql.json(enc as never) : null}
       WHERE id = ${p.id} AND xmin::text = ${p.version}`;
     sealed += result.count;
@@ -37,10 +45,16 @@ export async function sealStoredSecrets(sql: Sql, ring: Keyring): Promise<number
     WHERE signing_secret NOT LIKE ${kid} OR previous_signing_secret NOT LIKE ${kid}`;
   for (const a of accounts) {
     if (!needsSealing(ring, a.signing_secret) && !needsSealing(ring, a.previous_signing_secret)) continue;
+    let signing, previous;
+    try {
+      signing = reseal(ring, a.signing_secret);
+      previous = a.previous_signing_secret === null ? null : reseal(ring, a.previous_signing_secret);
+    } catch (e) {
+      unreadable(`account ${a.sid}`, e);
+      continue;
+    }
     const result = await sql`
-      UPDATE account_signing_secrets SET
-        signing_secret = ${reseal(ring, a.signing_secret)},
-        previous_signing_secret = ${a.previous_signing_secret === null ? null : reseal(ring, a.previous_signing_secret)}
+      UPDATE account_signing_secrets SET signing_secret = ${signing}, previous_signing_secret = ${previous}
       WHERE sid = ${a.sid} AND signing_secret = ${a.signing_secret}
         AND previous_signing_secret IS NOT DISTINCT FROM ${a.previous_signing_secret}`;
     sealed += result.count;

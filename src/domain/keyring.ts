@@ -39,7 +39,7 @@ export function makeKeyring(current: string, previous: string | undefined, name:
   return { current: key, byId };
 }
 
-/** nonce ‖ ciphertext ‖ tag, under the current key; `aad` binds the value to where it belongs. */
+/** nonce ‖ ciphertext ‖ tag, under the current key; `aad`, when given, must be given again to open it. */
 export function seal(ring: Keyring, plain: Buffer, aad?: Buffer): { keyId: string; sealed: Buffer } {
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', ring.current.bytes, nonce);

@@ -10,8 +10,13 @@ import { isSealedText, openText, sealedKeyId, sealText, type Keyring } from './k
  * and sealed at the next start (db/seal-secrets.ts).
  */
 
+/**
+ * Seals a value, whatever it looks like: a value given through the API that happens to look
+ * sealed (`enc:v1:…`) is the owner's text, sealed like any other, so pasting another row's
+ * sealed value opens to that text, never to the secret behind it.
+ */
 export function sealSecret(ring: Keyring, value: string): string {
-  return isSealedText(value) ? value : sealText(ring, value);
+  return sealText(ring, value);
 }
 
 export function openSecret(ring: Keyring, value: string): string {

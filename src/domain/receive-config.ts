@@ -60,7 +60,7 @@ export const forwardSchema = z
 /** An inline webhook or a reference to a callback profile; one object so errors name the field. */
 export const triggerSchema = z
   .object({
-    url: webhookUrlSchema.nullish(),
+    url: webhookUrlSchema.max(2000, 'must be at most 2000 characters').nullish(),
     method: z.enum(['POST', 'GET']).nullish(),
     body: z.string().max(10_000).nullish(),
     content_type: contentTypeSchema.nullish(),

@@ -81,17 +81,18 @@ export function render(template: string, vars: MessageVariables, mode: RenderMod
 }
 
 /**
- * The longest SMS text a run sends: 1,600 characters, ten concatenated parts of 160 GSM
- * characters, about what gateways take. A reply that a long MO blew past it (an MO carries up
- * to 5,000 characters and a template may repeat `<message>`) is cut, ending in "…"; this also
- * keeps a run's plan well under Temporal's payload limit.
+ * The longest SMS text a run sends: 1,600 characters, the most gateways commonly take (eleven
+ * concatenated parts of 153 GSM characters). A reply that a long MO blew past it (an MO carries
+ * up to 5,000 characters and a template may repeat `<message>`) is cut, ending in "..." (GSM
+ * characters: an ellipsis "…" would force the whole text into UCS-2); this also keeps a run's
+ * plan well under Temporal's payload limit.
  */
 export const SMS_MAX_CHARS = 1600;
 
 export function fitSms(text: string): string {
   if (text.length <= SMS_MAX_CHARS) return text;
   const chars = Array.from(text);
-  return chars.length <= SMS_MAX_CHARS ? text : chars.slice(0, SMS_MAX_CHARS - 1).join('') + '…';
+  return chars.length <= SMS_MAX_CHARS ? text : chars.slice(0, SMS_MAX_CHARS - 3).join('') + '...';
 }
 
 /** A value as the WHATWG form serializer writes it: space as `+`, all but `*-._` and alphanumerics escaped. */

@@ -21,7 +21,9 @@ export function createMailer(config: Config): Mailer {
       close: () => {},
     };
   }
-  const transport = nodemailer.createTransport(config.smtpUrl);
+  // Bounded well under the send activity's 1-minute timeout (nodemailer's own socket timeout
+  // is 10 minutes): an attempt must not outlive the attempt Temporal thinks it is.
+  const transport = nodemailer.createTransport({ url: config.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
   return {
     configured: true,
     async send(mail) {

@@ -46,19 +46,24 @@ const API_CLAIMANT: Claimant = { attempt: 0 };
  */
 const CLAIM_LEASE_SECONDS = 15;
 const RENEW_MS = 5_000;
+/** A claim not renewed for RENEW_MS + 2 s is stale: its lease has fewer than this many seconds left. */
+const STALE_AFTER_SECONDS = CLAIM_LEASE_SECONDS - RENEW_MS / 1000 - 2;
 
 /**
  * Takes the row for sending in one statement, so two concurrent sends of one key cannot both
  * reach the provider: returns 'claimed', the finished send, or throws SendInProgressError.
- * A claim is taken over when its lease lapsed, or when it was an earlier attempt's: Temporal
- * starts attempt n + 1 only once attempt n has failed or timed out.
+ * A claim is taken over when its lease lapsed, or when it was an earlier attempt's and has not
+ * been renewed for longer than the renewal interval (with 2 s to spare): Temporal starts
+ * attempt n + 1 only once attempt n has failed or timed out, and one that still renews its
+ * claim is alive (cut off from Temporal, say) and may yet finish its send.
  */
 async function claimSend(sql: Sql, id: string, who: Claimant): Promise<'claimed' | SendOutcome> {
   const [claimed] = await sql`
     UPDATE outbox SET status = 'sending', attempts = attempts + 1, claim_attempt = ${who.attempt},
            claim_until = now() + ${`${CLAIM_LEASE_SECONDS} seconds`}::interval, updated_at = now()
     WHERE id = ${id} AND (status IN ('queued', 'failed') OR (status = 'sending' AND (
-      coalesce(claim_until, updated_at + interval '2 minutes') < now() OR claim_attempt < ${who.attempt})))
+      coalesce(claim_until, updated_at + interval '2 minutes') < now()
+      OR (claim_attempt < ${who.attempt} AND claim_until < now() + ${`${STALE_AFTER_SECONDS} seconds`}::interval))))
     RETURNING id`;
   if (claimed) return 'claimed';
   const [row] = await sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${id}`;

@@ -36,7 +36,7 @@ export async function bootstrap(name: string, opts: { localStack?: boolean } = {
     const applied = await migrate(db.sql);
     if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
     // Secrets stored in clear by an older version, or sealed with a key since rotated.
-    const sealed = await sealStoredSecrets(db.sql, config.keys.secrets!);
+    const sealed = await sealStoredSecrets(db.sql, config.keys.secrets!, log);
     if (sealed) log(`secrets sealed with SECRETS_KEY ${config.keys.secrets!.current.id}: ${sealed} row(s)`);
     return { config, log, parts, db };
   } catch (err) {

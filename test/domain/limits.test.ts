@@ -11,14 +11,14 @@ const vars = buildVariables({
 });
 
 describe('what a run renders stays bounded, whatever the MO', () => {
-  it('cuts an SMS past 1,600 characters, ending in an ellipsis, and leaves shorter ones alone', () => {
+  it('cuts an SMS past 1,600 characters, ending in "...", and leaves shorter ones alone', () => {
     const reply = fitSms(render('You said: <message> <message>', vars, 'text'));
     expect(Array.from(reply)).toHaveLength(SMS_MAX_CHARS);
-    expect(reply.endsWith('x…')).toBe(true);
+    expect(reply.endsWith('x...')).toBe(true);
     expect(fitSms('Thanks!')).toBe('Thanks!');
     // characters, not UTF-16 units: an emoji is not split
     expect(fitSms('😀'.repeat(SMS_MAX_CHARS))).toBe('😀'.repeat(SMS_MAX_CHARS));
-    expect(fitSms('😀'.repeat(SMS_MAX_CHARS + 1))).toBe('😀'.repeat(SMS_MAX_CHARS - 1) + '…');
+    expect(fitSms('😀'.repeat(SMS_MAX_CHARS + 1))).toBe('😀'.repeat(SMS_MAX_CHARS - 3) + '...');
   });
 
   it('skips a webhook whose rendered body or URL is over the limit, saying why', () => {

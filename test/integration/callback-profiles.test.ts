@@ -87,6 +87,20 @@ describe('callback profile API (Kaleyra shape)', () => {
     expect((await a.call('GET', '/callback/signing-secret')).body.signing_secret).toBe(inlineRotated);
   });
 
+  it('seals a secret that looks sealed like any other: pasting a sealed value never opens to its secret', async () => {
+    const other = await ctx.account();
+    const victimProfile = await create(other, minimal('Victim'));
+    const a = await ctx.account();
+    const [victim] = await h.sql`SELECT signing_secret FROM callback_profiles WHERE id = ${victimProfile.id}`;
+    const pasted = victim!.signing_secret as string;
+    expect(pasted).toMatch(/^enc:v1:/);
+    const p = await create(a, { ...minimal('Pasted'), auth: { type: 'basic', username: 'u', password: pasted } });
+    const [row] = await h.sql`SELECT auth FROM callback_profiles WHERE id = ${p.id}`;
+    expect(row!.auth.password).not.toBe(pasted);
+    // opens to the text given, not to the secret sealed inside it
+    expect(openText(ring, row!.auth.password)).toBe(pasted);
+  });
+
   it('a PATCH that moves a profile to another host must give its auth secret again', async () => {
     const a = await ctx.account();
     const basic = await create(a, { ...minimal('Moving basic'), auth: { type: 'basic', username: 'u', password: 'old-pass' } });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sealStoredSecrets } from '../../src/db/seal-secrets.js';
-import { generateKey, makeKeyring, openText, sealedKeyId } from '../../src/domain/keyring.js';
+import { generateKey, makeKeyring, openText, sealedKeyId, sealText } from '../../src/domain/keyring.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 
 let db: TestDb;
@@ -50,4 +50,26 @@ it('seals secrets stored in clear at start, and re-seals them under a rotated ke
   const newOnly = makeKeyring(Buffer.from(second.current.bytes).toString('base64'), undefined, 'SECRETS_KEY');
   expect([openText(newOnly, p!.auth.password), openText(newOnly, p!.enc.iv), openText(newOnly, p!.previous_signing_secret), openText(newOnly, s!.signing_secret)])
     .toEqual(['legacy-pass', 'legacy-iv-12', 'whsec_older', 'whsec_inline']);
+});
+
+it('leaves a row no configured key opens as it is, naming it, and seals the rest', async () => {
+  const { sql } = db;
+  const sid = `acc-${randomUUID().slice(0, 8)}`;
+  await sql`INSERT INTO accounts (sid, name, country, api_key_hash) VALUES (${sid}, 'Lost key', 'IN', 'x')`;
+  const lost = makeKeyring(generateKey(), undefined, 'SECRETS_KEY');
+  const [bad, good] = [randomUUID(), randomUUID()];
+  await sql`
+    INSERT INTO callback_profiles (id, sid, title, http_method, url, headers, signing_secret)
+    VALUES (${bad}, ${sid}, 'Sealed with a lost key', 'POST', 'https://example.com/a', '{}', ${sealText(lost, 'whsec_gone')}),
+           (${good}, ${sid}, 'In clear', 'POST', 'https://example.com/b', '{}', 'whsec_clear')`;
+  const ring = makeKeyring(generateKey(), undefined, 'SECRETS_KEY');
+  const lines: string[] = [];
+  await sealStoredSecrets(sql, ring, (l) => lines.push(l));
+  // (rows of the other test here, sealed with keys this ring lacks, are named too)
+  const named = lines.filter((l) => l.includes(bad) || l.includes(good));
+  expect(named).toEqual([expect.stringMatching(new RegExp(`^callback profile ${bad}: secrets not re-sealed, sealed with key ${lost.current.id}, which is not configured`))]);
+  const rows = await sql<{ id: string; signing_secret: string }[]>`SELECT id, signing_secret FROM callback_profiles WHERE sid = ${sid}`;
+  const byId = Object.fromEntries(rows.map((r) => [r.id, r.signing_secret]));
+  expect(sealedKeyId(byId[bad]!)).toBe(lost.current.id);
+  expect(openText(ring, byId[good]!)).toBe('whsec_clear');
 });

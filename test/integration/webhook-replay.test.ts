@@ -130,6 +130,35 @@ describe('replay', () => {
     expect(s.hooks.to(path).at(-1)!.headers['webhook-id']).toBe(deliveryId);
   });
 
+  it("does not send a moved profile's new secret to the host an old delivery was prepared for", async () => {
+    const ctx = s.h.context({ WEBHOOK_RETRY_HOURS: '0.001' });
+    const a = await ctx.account();
+    const path = `/old-${randomId()}`;
+    s.hooks.script(path, [{ status: 502 }]);
+    const created = await a.call('POST', '/callback/profiles', {
+      title: `P ${randomId('p')}`, http_method: 'POST', url: s.hooks.url(path), auth: { type: 'basic', username: 'u', password: 'old-pass' },
+    });
+    expect(created.status).toBe(201);
+    await a.config({ keyword: 'MOVE', trigger: { callback_profile_id: created.body.id } });
+    const [run] = await sendEach(ctx, a, ['move']);
+    expect(run!.trigger).toBe('failed');
+    const before = s.hooks.to(path);
+    expect(before.every((r) => r.headers.authorization === `Basic ${Buffer.from('u:old-pass').toString('base64')}`)).toBe(true);
+
+    // The owner moves the profile to another host, with the password for that host.
+    const newUrl = s.hooks.url(`/new-${randomId()}`).replace('127.0.0.1', 'localhost');
+    expect((await a.call('PATCH', `/callback/profiles/${created.body.id}`, { url: newUrl, auth: { password: 'new-pass' } })).status).toBe(200);
+    s.hooks.script(path, [{ status: 200 }]);
+    const replay = await a.call('POST', `/deliveries/mo-${run!.id}-trigger/replay`);
+    expect(replay.status).toBe(202);
+    await ctx.withWorker(() => ctx.result(replay.body.workflow_id));
+    // nothing more reached the old host: the new password never went there
+    expect(s.hooks.to(path)).toHaveLength(before.length);
+    expect((await a.call('GET', `/deliveries/mo-${run!.id}-trigger`)).body).toMatchObject({
+      status: 'skipped', last_error: expect.stringContaining('moved to another host'),
+    });
+  });
+
   it("replays only the account's own deliveries, and checks its input", async () => {
     const ctx = s.h.context();
     const a = await ctx.account();

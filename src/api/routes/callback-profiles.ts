@@ -72,6 +72,20 @@ async function findOwned(sql: Sql, sid: string, id: string): Promise<ProfileRow>
 const titleTaken = (e: unknown) => (e as { code?: string; constraint_name?: string }).code === '23505'
   && (e as { constraint_name?: string }).constraint_name === 'callback_profiles_title';
 
+/**
+ * A stored auth or enc, opened. One that no configured SECRETS_KEY opens (the key was lost or
+ * dropped too early) is left out when the PATCH gives it again or removes it, else a 409 asks
+ * for it: its owner can always re-enter it.
+ */
+function openStored<T>(field: 'auth' | 'enc', open: () => T, given: unknown): T | null {
+  try {
+    return open();
+  } catch {
+    if (given === null || (given && typeof given === 'object')) return null;
+    throw new ApiError(409, 'secret_unreadable', `the stored ${field} cannot be read with the configured SECRETS_KEY: give ${field} again, whole`, field);
+  }
+}
+
 /** Columns of a checked profile, its secrets sealed; JSON columns go through sql.json. */
 function columns(sql: Sql, ring: Keyring, p: CallbackProfileInput) {
   const auth = sealAuth(ring, (p.auth ?? null) as ProfileAuth | null);
@@ -145,7 +159,9 @@ export function callbackRoutes(deps: AppDeps) {
     const stored: StoredProfile = {
       title: existing.title, http_method: existing.http_method, url: existing.url, body: existing.body,
       content_type: existing.content_type, headers: existing.headers,
-      auth: openAuth(ring(), existing.auth), enc: openEnc(ring(), existing.enc), status: existing.status,
+      auth: openStored('auth', () => openAuth(ring(), existing.auth), patch.auth),
+      enc: openStored('enc', () => openEnc(ring(), existing.enc), patch.enc),
+      status: existing.status,
     };
     const missing = secretNotResupplied(stored, patch);
     if (missing) throw new ValidationError(missing.field, missing.message);
