@@ -1,6 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
+import { deliveryStatus } from '../domain/delivery-reports.js';
+import { recordDeliveryReport as recordReport } from '../outbound/delivery-reports.js';
 import { PermanentSendError } from '../outbound/errors.js';
 import type { Mailer } from '../outbound/mailer.js';
 import { applySubscription, sendEmail, sendSms, type Claimant, type SendOutcome } from '../outbound/send.js';
@@ -52,13 +54,16 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
   }
 
   return {
-    /** Auto reply, expiry message or SMS forward: once per key, never to an opted-out customer. */
+    /**
+     * Auto reply, expiry message or SMS forward: once per key, never to an opted-out customer
+     * (a standard keyword's confirmation excepted).
+     */
     async sendSmsAction(a: SmsAction): Promise<ActionResult> {
       let r: SendOutcome;
       try {
         r = await sendSms(deps, {
           id: a.idempotencyKey, sid: a.sid, logId: a.logId, purpose: a.type,
-          sender: a.sender, to: a.to, body: a.body, route: a.route, templateId: a.templateId,
+          sender: a.sender, to: a.to, body: a.body, route: a.route, templateId: a.templateId, ignoreOptOut: a.ignoreOptOut === true,
         }, claimant());
       } catch (e) {
         await recordAttempt(a.logId, a.type, e instanceof Error ? e.message : String(e));
@@ -78,32 +83,37 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
       return finish(a.logId, 'forward_email', r);
     },
 
+    /**
+     * One change per account named (a standard keyword on a shared short code names every
+     * account on it), each in its own transaction; a retry re-applies them all, which the
+     * ordering of changes by the message's time makes harmless.
+     */
     async applySubscriptionAction(a: SubscriptionAction): Promise<ActionResult> {
-      const writes = await applySubscription(sql, {
-        sid: a.sid, msisdn: a.msisdn, viaNumber: a.viaNumber, logId: a.logId, change: a.change,
-        // A plan without receivedAt (prepared by an older worker) counts as now.
-        at: a.receivedAt ? new Date(a.receivedAt) : new Date(),
-      });
+      const senders = new Set<string>();
+      for (const sid of a.sids) {
+        const writes = await applySubscription(sql, {
+          sid, msisdn: a.msisdn, viaNumber: a.viaNumber, logId: a.logId, change: a.change,
+          // A plan without receivedAt (prepared by an older worker) counts as now.
+          at: a.receivedAt ? new Date(a.receivedAt) : new Date(),
+        });
+        for (const w of writes) senders.add(w.sender_id);
+      }
       await sql`UPDATE message_actions SET status = 'succeeded', attempts = attempts + 1,
-                       detail = detail || ${sql.json({ senders: writes.map((w) => w.sender_id) })}, updated_at = now()
+                       detail = detail || ${sql.json({ senders: [...senders] })}, updated_at = now()
                 WHERE log_id = ${a.logId} AND type = ${a.type}`;
       return { status: 'succeeded', outboxId: null, reason: null };
     },
 
-    /** A delivery report names the SMS by outbox id or by the provider's message id. */
-    async recordDeliveryReport(r: { logId: string; messageId: string; status: string }): Promise<boolean> {
-      // Final reports move the status; interim ones (SENT, ACCEPTED, ENROUTE) are only noted.
-      const final = /^(delivered|delivrd|dlvrd)$/i.test(r.status) ? 'delivered'
-        : /^(failed|undelivered|undeliv|undelivrd|expired|rejected|rejectd)$/i.test(r.status) ? 'undelivered' : null;
-      const rows = await sql<{ id: string; purpose: string }[]>`
-        UPDATE outbox SET delivery_status = ${r.status}, status = coalesce(${final}, status), updated_at = now()
-        WHERE log_id = ${r.logId} AND (id = ${r.messageId} OR provider_message_id = ${r.messageId})
-        RETURNING id, purpose`;
-      for (const row of rows) {
-        await sql`UPDATE message_actions SET detail = detail || ${sql.json({ delivery_status: r.status })}, updated_at = now()
-                  WHERE log_id = ${r.logId} AND type = ${row.purpose}`;
-      }
-      return rows.length > 0;
+    /**
+     * A `deliveryReport` signal sent to the run directly (SPEC §6, other systems through
+     * Temporal): recorded as the API records one, among this run's SMS only. Answers the outbox
+     * id of the SMS it names, or null when none of the run's does (or the status is no status).
+     */
+    async recordDeliveryReport(r: { logId: string; messageId: string; status: string }): Promise<string | null> {
+      const status = deliveryStatus(r.status);
+      if (status === null) return null;
+      const recorded = await recordReport(sql, { messageId: r.messageId, status, errorCode: null, at: null }, { logId: r.logId });
+      return recorded.matched ? recorded.outboxId : null;
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Sql } from '../db/sql.js';
 import { bindTemplate, tokenize } from '../domain/keywords.js';
 import { requireKeyring } from '../domain/keyring.js';
 import { isExpired } from '../domain/matching.js';
+import { confirmationText, standardChange, standardKeyword } from '../domain/standard-keywords.js';
 import { openEnc } from '../domain/profile-secrets.js';
 import { formatInZone } from '../domain/time.js';
 import type { AutoReply, Forward, Unsubscribe } from '../domain/receive-config.js';
@@ -19,8 +20,15 @@ type MessageRow = {
   outcome: string; config_id: string | null; matched_words: number; timezone: string | null;
 };
 
+/** What a standard keyword's run reads: the account's texts, and the accounts on the number. */
+type StandardRow = {
+  opt_out_text: string | null; opt_in_text: string | null; help_text: string | null;
+  /** every account on the number, for a standard MO (else null) */
+  number_sids: string[] | null;
+};
 
-type PrepareRow = MessageRow & {
+
+type PrepareRow = MessageRow & StandardRow & {
   c_id: string | null; c_keyword: string | null; template_names: string[]; expires_at: Date | null;
   expiry_message: string | null; expiry_sender: string | null; expiry_route: string | null; expiry_template_id: string | null;
   auto_reply: AutoReply | null; reply_at: Date | null; forward: Forward | null;
@@ -44,6 +52,9 @@ export function createRunActivities({ sql, config }: RunDeps) {
       const [m] = await sql<PrepareRow[]>`
         SELECT m.id, m.sid, m.source, m.recipient, m.message, m.operator, m.circle, m.received_at,
                m.keyword, m.outcome, m.config_id, m.matched_words, a.timezone,
+               a.opt_out_text, a.opt_in_text, a.help_text,
+               CASE WHEN m.outcome = 'standard' THEN
+                 ARRAY(SELECT na.sid FROM number_accounts na WHERE na.number = m.recipient ORDER BY na.sid) END AS number_sids,
                c.id AS c_id, c.keyword AS c_keyword, c.template_names, c.expires_at, c.trigger, c.expiry_message,
                c.expiry_sender, c.expiry_route, c.expiry_template_id, c.auto_reply, c.reply_at, c.forward,
                c.subscribe, c.unsubscribe,
@@ -56,6 +67,7 @@ export function createRunActivities({ sql, config }: RunDeps) {
         LEFT JOIN callback_profiles p ON p.id::text = c.trigger->>'callback_profile_id' AND p.sid = m.sid
         LEFT JOIN deliveries d ON d.id = ${deliveryIdFor(messageId)}
         WHERE m.id = ${messageId}`;
+      if (m?.outcome === 'standard') return prepareStandard(sql, m);
       if (!m || !m.sid || !m.config_id) return null;
       if (!m.c_id) {
         await sql`UPDATE inbound_messages SET run_status = 'config_deleted' WHERE id = ${messageId}`;
@@ -127,7 +139,7 @@ export function createRunActivities({ sql, config }: RunDeps) {
         const change: SubscriptionChange = m.subscribe ? { kind: 'subscribe' }
           : m.unsubscribe!.scope === 'all' ? { kind: 'unsubscribe', scope: 'all' }
           : { kind: 'unsubscribe', scope: 'configured', senders: m.unsubscribe!.senders };
-        plan.subscription = { type, logId: m.id, sid: m.sid, msisdn: m.source, viaNumber: m.recipient, change, receivedAt: m.received_at.toISOString() };
+        plan.subscription = { type, logId: m.id, sids: [m.sid], msisdn: m.source, viaNumber: m.recipient, change, receivedAt: m.received_at.toISOString() };
         actions.push({ type, status: 'pending', detail: {} });
       }
       let request: WebhookRequest | null = null;
@@ -162,6 +174,38 @@ export function createRunActivities({ sql, config }: RunDeps) {
       await sql`UPDATE inbound_messages SET run_status = 'completed' WHERE id = ${logId}`;
     },
   };
+}
+
+/**
+ * SPEC §3.7: a standard keyword's run. The confirmation (the account's text, else the default)
+ * goes from the number the customer texted, whatever the customer opted out of; STOP and its
+ * kin opt the customer out of all the account's senders, START and its kin back in. A message
+ * that is no one account's (on a shared short code) changes the list of every account on the
+ * number, and is confirmed with the default text: no one tenant speaks for the short code.
+ */
+async function prepareStandard(sql: Sql, m: MessageRow & StandardRow): Promise<RunPlan | null> {
+  const standard = standardKeyword(m.message);
+  if (!standard) return null;
+  const plan: RunPlan = {
+    messageId: m.id, sid: m.sid, outcome: 'standard', configId: null, trigger: null,
+    autoReply: null, expiryMessage: null, forwardSms: null, forwardEmail: null, subscription: null,
+  };
+  const texts = m.sid ? { opt_out: m.opt_out_text, opt_in: m.opt_in_text, help: m.help_text } : null;
+  plan.autoReply = {
+    type: 'auto_reply', logId: m.id, sid: m.sid, idempotencyKey: `${workflowIdFor(m.id)}-auto_reply`,
+    sender: m.recipient, to: m.source, body: fitSms(confirmationText(standard.kind, texts)),
+    route: null, templateId: null, at: null, ignoreOptOut: true,
+  };
+  const actions: PlannedAction[] = [{ type: 'auto_reply', status: 'pending', detail: {} }];
+  const change = standardChange(standard.kind);
+  const sids = m.sid ? [m.sid] : (m.number_sids ?? []);
+  if (change && sids.length > 0) {
+    const type = change.kind;
+    plan.subscription = { type, logId: m.id, sids, msisdn: m.source, viaNumber: m.recipient, change, receivedAt: m.received_at.toISOString() };
+    actions.push({ type, status: 'pending', detail: {} });
+  }
+  await recordPlan(sql, m.id, 'standard', actions, null);
+  return plan;
 }
 
 /** SPEC §2: the forwarded text carries the customer's number and message. */

@@ -10,12 +10,14 @@ import { adminRoutes } from './routes/admin.js';
 import { callbackRoutes } from './routes/callback-profiles.js';
 import { codecRoutes } from './routes/codec.js';
 import { deliveryRoutes } from './routes/deliveries.js';
+import { deliveryReportRoutes } from './routes/delivery-reports.js';
 import { createIngestion } from '../ingest/ingest.js';
 import { inboundRoutes } from './routes/inbound.js';
 import { logRoutes } from './routes/logs.js';
 import { messageRoutes } from './routes/messages.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { receiveConfigRoutes } from './routes/receive-configs.js';
+import { standardKeywordRoutes } from './routes/standard-keywords.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
@@ -49,6 +51,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/:sid/receive-configs', routingWrites);
   app.route('/v1/admin', adminRoutes(deps));
   app.route('/v1/inbound', inboundRoutes({ ...deps, ingestion }));
+  app.route('/v1/delivery-reports', deliveryReportRoutes(deps));
   app.route('/v1/codec', codecRoutes(deps));
 
   const account = new Hono<AppEnv>();
@@ -60,6 +63,7 @@ export function createApp(deps: AppDeps) {
   account.route('/logs', logRoutes(deps));
   account.route('/messages', messageRoutes(deps));
   account.route('/subscriptions', subscriptionRoutes(deps));
+  account.route('/standard-keywords', standardKeywordRoutes(deps));
   app.route('/v1/:sid', account);
 
   app.notFound((c) => errorResponse(new ApiError(404, 'not_found', 'no such route'), c));

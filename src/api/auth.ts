@@ -31,6 +31,14 @@ export function requireBearer(token: string, realm: string, opts: { queryParam?:
   };
 }
 
+/**
+ * The carrier side (SPEC §5 gateways): for now the default gateway's one credential,
+ * `INGEST_TOKEN`. Per-gateway tokens replace the inside of this, not its callers.
+ */
+export function requireGateway(tokens: { ingest: string }, opts: { queryParam?: string } = {}): MiddlewareHandler {
+  return requireBearer(tokens.ingest, 'ingest', opts);
+}
+
 /** Account routes `/v1/{sid}/...`: the `api-key` header of that account, and only that account. */
 export function requireAccount(sql: Sql): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

@@ -2,12 +2,14 @@ import { z } from 'zod';
 import { callbackProfileInputSchema, callbackProfilePatchSchema } from '../domain/callback-profile.js';
 import { receiveConfigInputSchema } from '../domain/receive-config.js';
 import { inboundInputSchema } from '../ingest/ingest.js';
-import { accountInput, assignInput, numberInput } from './routes/admin.js';
+import { accountInput, assignInput, numberInput, numberPatchInput } from './routes/admin.js';
 import { senderIdInput } from './routes/account.js';
 import { codecBody } from './routes/codec.js';
 import { bulkReplayInput } from './routes/deliveries.js';
+import { deliveryReportInput } from './routes/delivery-reports.js';
 import { steerInput } from './routes/logs.js';
 import { sendInput } from './routes/messages.js';
+import { standardTextsInput } from './routes/standard-keywords.js';
 
 /** Request schemas come from the same zod schemas the routes validate with, so they cannot drift. */
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
@@ -28,6 +30,12 @@ type Op = { summary: string; auth: 'admin' | 'account' | 'ingest' | null; body?:
 const ops: Record<string, Record<string, Op>> = {
   '/v1/admin/accounts': { post: { summary: 'Create an account; the api_key is shown once', auth: 'admin', body: accountInput, status: 201 } },
   '/v1/admin/numbers': { post: { summary: 'Create a number (long code, short code, shared short code)', auth: 'admin', body: numberInput, status: 201 } },
+  '/v1/admin/numbers/{number}': {
+    patch: {
+      summary: 'Turn standard keywords (STOP, START, HELP, …) on or off for a number', auth: 'admin', body: numberPatchInput, status: 200, params: ['number'],
+      also: { 409: 'reserved_keyword: a receive configuration of the number uses a standard keyword' },
+    },
+  },
   '/v1/admin/numbers/{number}/accounts': { post: { summary: 'Assign a number to an account', auth: 'admin', body: assignInput, status: 201, params: ['number'] } },
   '/v1/codec/decode': {
     post: { summary: 'Temporal codec endpoint: decrypt payloads (Temporal CLI --codec-endpoint, --codec-auth)', auth: 'admin', body: codecBody, status: 200, also: { 503: 'payload encryption is off' } },
@@ -72,17 +80,33 @@ const ops: Record<string, Record<string, Op>> = {
     post: { summary: 'Replay every failed or skipped delivery created since a time (500 per call)', auth: 'account', body: bulkReplayInput, status: 202, params: ['sid'] },
   },
   '/v1/{sid}/receive-configs': {
-    post: { summary: 'Create a receive configuration', auth: 'account', body: receiveConfigInputSchema, status: 201, params: ['sid'] },
+    post: {
+      summary: 'Create a receive configuration', auth: 'account', body: receiveConfigInputSchema, status: 201, params: ['sid'],
+      also: { 409: 'keyword_taken, or reserved_keyword: a standard keyword on a number that answers them itself' },
+    },
     get: { summary: 'List receive configurations', auth: 'account', status: 200, params: ['sid'], query: ['number', 'limit', 'offset'] },
   },
   '/v1/{sid}/receive-configs/{id}': {
     get: { summary: 'One receive configuration', auth: 'account', status: 200, params: ['sid', 'id'] },
-    put: { summary: 'Replace a receive configuration', auth: 'account', body: receiveConfigInputSchema, status: 200, params: ['sid', 'id'] },
+    put: {
+      summary: 'Replace a receive configuration', auth: 'account', body: receiveConfigInputSchema, status: 200, params: ['sid', 'id'],
+      also: { 409: 'keyword_taken, or reserved_keyword: a standard keyword on a number that answers them itself' },
+    },
     delete: { summary: 'Delete a receive configuration', auth: 'account', status: 204, params: ['sid', 'id'] },
   },
   '/v1/inbound': {
     post: { summary: 'Ingest one MO message; 202 once stored', auth: 'ingest', body: inboundInputSchema, status: 202 },
     get: { summary: 'Ingest one MO message from query parameters (token may be given as ?token=)', auth: 'ingest', status: 202, query: ['id', 'source', 'recipient', 'message', 'operator', 'circle', 'received_at', 'token'] },
+  },
+  '/v1/delivery-reports': {
+    post: {
+      summary: "A delivery report for an SMS we sent, named by our outbox id or the provider's message id; 202 also for one naming no SMS we know (matched: false)",
+      auth: 'ingest', body: deliveryReportInput, status: 202,
+    },
+    get: {
+      summary: "The same from query parameters, for gateways that call a URL (Kannel's dlr-url: status=%d); the token may be given as ?token=",
+      auth: 'ingest', status: 202, query: ['message_id', 'status', 'error_code', 'at', 'token'],
+    },
   },
   '/v1/{sid}/logs': { get: { summary: 'MO logs, newest first', auth: 'account', status: 200, params: ['sid'], query: ['outcome', 'number', 'limit', 'offset'] } },
   '/v1/{sid}/logs/{id}': { get: { summary: 'One MO log with its actions and Temporal UI link', auth: 'account', status: 200, params: ['sid', 'id'] } },
@@ -96,6 +120,10 @@ const ops: Record<string, Record<string, Op>> = {
       also: { 200: 'the send made earlier with this Idempotency-Key', 409: 'in_progress: a send with this Idempotency-Key is under way', 502: 'the provider refused the SMS', 503: 'the provider could not be reached; retry with the same Idempotency-Key' },
     },
     get: { summary: 'The outbox: every SMS and email sent for the account', auth: 'account', status: 200, params: ['sid'], query: ['status', 'channel', 'log_id', 'limit', 'offset'] },
+  },
+  '/v1/{sid}/standard-keywords': {
+    get: { summary: "The standard keywords and the account's confirmation texts (each the default until set)", auth: 'account', status: 200, params: ['sid'] },
+    patch: { summary: 'Set confirmation texts; null sends the default again', auth: 'account', body: standardTextsInput, status: 200, params: ['sid'] },
   },
   '/v1/{sid}/subscriptions': {
     get: { summary: 'Opt-in / opt-out list; format=csv exports it', auth: 'account', status: 200, params: ['sid'], query: ['number', 'status', 'format', 'limit', 'offset'] },

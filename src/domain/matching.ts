@@ -1,4 +1,5 @@
 import { normalizeKeyword, tokenize } from './keywords.js';
+import { standardKeyword } from './standard-keywords.js';
 
 /** One keyword or alias of a receive configuration, as the store hands it to matching. */
 export type KeywordCandidate = {
@@ -10,7 +11,7 @@ export type KeywordCandidate = {
   expiresAt: Date | null;
 };
 
-export type MatchOutcome = 'keyword' | 'expired' | 'default' | 'no_match' | 'unknown_number';
+export type MatchOutcome = 'keyword' | 'expired' | 'default' | 'standard' | 'no_match' | 'unknown_number';
 
 export type MatchResult = {
   outcome: MatchOutcome;
@@ -31,16 +32,21 @@ export function firstWord(message: string): string | null {
 }
 
 /**
- * SPEC §3: the candidate whose words are a prefix of the message's words wins; a longer
- * phrase beats a shorter one; between equally long ones an active configuration beats an
- * expired one. An expired winner yields `expired` and does not fall back to the default.
+ * SPEC §3: on a number with standard keywords on, a message that is exactly one of them is
+ * `standard`, before any configuration (§3.7). Otherwise the candidate whose words are a
+ * prefix of the message's words wins; a longer phrase beats a shorter one; between equally
+ * long ones an active configuration beats an expired one. An expired winner yields `expired`
+ * and does not fall back to the default.
  */
 export function matchMessage(input: {
   message: string;
   candidates: KeywordCandidate[];
   defaultConfigId: string | null;
   receivedAt: Date;
+  standardKeywords?: boolean;
 }): MatchResult {
+  const standard = input.standardKeywords ? standardKeyword(input.message) : null;
+  if (standard) return { outcome: 'standard', configId: null, keyword: standard.word, matchedWords: 1 };
   const words = tokenize(input.message).map((w) => w.toUpperCase());
   let best: { c: KeywordCandidate; len: number; expired: boolean } | null = null;
   for (const c of input.candidates) {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Sql } from '../db/sql.js';
 import { customerKey, type RunStarter } from './starter.js';
 
-type PendingRow = { id: string; sid: string; recipient: string; source: string; keyword: string | null; outcome: string };
+type PendingRow = { id: string; sid: string | null; recipient: string; source: string; keyword: string | null; outcome: string };
 
 /** A sweep, as the holder of the dispatch lease: the host and process, for someone reading the table. */
 const holderName = () => `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;

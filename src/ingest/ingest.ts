@@ -58,7 +58,7 @@ export async function ingest(deps: IngestDeps, input: InboundInput): Promise<{ r
   const { recipient, route } = await deps.routing.lookup(normalizeNumber(input.recipient));
   const match = matchRoute(route, input.message, receivedAt);
   const source = customerNumber(normalizeNumber(input.source), recipient, route, match.sid);
-  const needsRun = match.outcome === 'keyword' || match.outcome === 'expired' || match.outcome === 'default';
+  const needsRun = match.outcome === 'keyword' || match.outcome === 'expired' || match.outcome === 'default' || match.outcome === 'standard';
 
   const written = await deps.writer.write({
     id, sid: match.sid, source, recipient, message: input.message, operator: meta.operator,
@@ -73,7 +73,7 @@ export async function ingest(deps: IngestDeps, input: InboundInput): Promise<{ r
   // is left to the dispatcher, which starts it in order (a refused one after the fresh ones).
   const older = written.newestOlderPending;
   if (row.dispatch_state === 'pending' && (older === null || deps.starter.holds(older))) {
-    deps.starter.enqueue({ id: row.id, sid: row.sid!, recipient: row.recipient, keyword: row.keyword, outcome: row.outcome }, customerKey({ recipient, source }));
+    deps.starter.enqueue({ id: row.id, sid: row.sid, recipient: row.recipient, keyword: row.keyword, outcome: row.outcome }, customerKey({ recipient, source }));
   }
   return { result: publicResult(row), duplicate: false };
 }

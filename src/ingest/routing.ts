@@ -9,6 +9,8 @@ export type NumberRoute = {
   owner: string | null;
   /** the country of each account on the number, to read national customer numbers */
   countries: Map<string, string>;
+  /** SPEC §3.7: STOP, START, HELP and the like are handled before any configuration */
+  standardKeywords: boolean;
   defaultConfig: { id: string; sid: string } | null;
   /** keyword and alias phrases by their first word, each with the account it belongs to */
   keywords: Map<string, (KeywordCandidate & { sid: string })[]>;
@@ -21,7 +23,9 @@ export function matchRoute(route: NumberRoute | null, message: string, receivedA
   if (!route) return { outcome: 'unknown_number', configId: null, keyword: null, matchedWords: 0, sid: null };
   const word = firstWord(message);
   const candidates = (word && route.keywords.get(word)) || [];
-  const result = matchMessage({ message, candidates, defaultConfigId: route.defaultConfig?.id ?? null, receivedAt });
+  // A number on no account has nobody to opt out of and no texts: its messages stay unmatched.
+  const standardKeywords = route.standardKeywords && route.countries.size > 0;
+  const result = matchMessage({ message, candidates, defaultConfigId: route.defaultConfig?.id ?? null, receivedAt, standardKeywords });
   const sid =
     result.configId === null ? route.owner
     : result.configId === route.defaultConfig?.id ? route.defaultConfig.sid
@@ -31,13 +35,20 @@ export function matchRoute(route: NumberRoute | null, message: string, receivedA
 
 /**
  * A national customer number is read as a number of the long code's country (the carrier's
- * network), else of the account's country (a short code): one customer is one E.164 number
- * for opt-outs, however the carrier writes it.
+ * network), else of the account's country (a short code); a message that is no one account's
+ * (a STOP on a shared short code) takes the country of the number's accounts when they all
+ * have the same one. One customer is one E.164 number for opt-outs, however the carrier
+ * writes it.
  */
 export function customerNumber(raw: string, recipient: string, route: NumberRoute | null, sid: string | null): string {
   if (isE164(raw)) return raw;
-  const country = countryOf(recipient) ?? (sid ? route?.countries.get(sid) : undefined) ?? null;
+  const country = countryOf(recipient) ?? (sid ? route?.countries.get(sid) : soleCountry(route)) ?? null;
   return customerE164(raw, country) ?? raw;
+}
+
+function soleCountry(route: NumberRoute | null): string | undefined {
+  const countries = new Set(route?.countries.values());
+  return countries.size === 1 ? [...countries][0] : undefined;
 }
 
 type Entry = { route: NumberRoute | null; at: number };
@@ -141,13 +152,13 @@ export class RoutingCache {
   }
 }
 
-type NumberRow = { number: string; shared: boolean; accounts: { sid: string; country: string }[] };
+type NumberRow = { number: string; shared: boolean; standard_keywords: boolean; accounts: { sid: string; country: string }[] };
 type KeywordRow = { config_id: string; sid: string; phrase: string; first_word: string; keyword: string; expires_at: Date | null; is_default: boolean };
 
 async function loadRoute(sql: Sql, number: string): Promise<NumberRoute | null> {
   const [[num], rows] = await Promise.all([
     sql<NumberRow[]>`
-      SELECT n.number, n.shared,
+      SELECT n.number, n.shared, n.standard_keywords,
              coalesce((SELECT json_agg(json_build_object('sid', a.sid, 'country', a.country) ORDER BY a.sid)
                        FROM number_accounts na JOIN accounts a ON a.sid = na.sid WHERE na.number = n.number), '[]') AS accounts
       FROM numbers n WHERE n.number = ${number}`,
@@ -176,6 +187,7 @@ async function loadRoute(sql: Sql, number: string): Promise<NumberRoute | null> 
     // the lowest sid, as before the cache, should a dedicated number ever hold two
     owner: num.shared ? null : (num.accounts[0]?.sid ?? null),
     countries: new Map(num.accounts.map((a) => [a.sid, a.country])),
+    standardKeywords: num.standard_keywords,
     defaultConfig,
     keywords,
   };

@@ -7,15 +7,19 @@ export type SmsDeps = { sql: Sql; sms: SmsProvider };
 export type EmailDeps = { sql: Sql; mailer: Mailer; mailFrom: string };
 
 export type OutboxRow = {
-  id: string; sid: string; log_id: string | null; channel: 'sms' | 'email'; purpose: string; sender: string;
+  id: string; sid: string | null; log_id: string | null; channel: 'sms' | 'email'; purpose: string; sender: string;
   recipient: string; subject: string | null; body: string; route: string | null; template_id: string | null;
   provider: string; status: string; attempts: number; provider_message_id: string | null; provider_response: unknown;
-  last_error: string | null; delivery_status: string | null; created_at: Date; updated_at: Date;
+  last_error: string | null; delivery_status: string | null; delivery_error_code: string | null; delivery_reported_at: Date | null;
+  created_at: Date; updated_at: Date;
 };
 
 export type SmsSend = {
-  id: string; sid: string; logId: string | null; purpose: 'auto_reply' | 'expiry_message' | 'forward_sms' | 'api';
+  /** null only for a standard keyword's confirmation on a shared short code, which is no one account's */
+  id: string; sid: string | null; logId: string | null; purpose: 'auto_reply' | 'expiry_message' | 'forward_sms' | 'api';
   sender: string; to: string; body: string; route: string | null; templateId: string | null;
+  /** a standard keyword's confirmation (SPEC §3.7): carriers expect it even to a customer who opted out */
+  ignoreOptOut?: boolean;
 };
 
 export type SendOutcome = { outcome: 'sent' | 'already_sent' | 'opted_out'; row: OutboxRow | null };
@@ -93,13 +97,14 @@ export async function subscriptionStates(sql: Sql, sid: string, msisdn: string):
 /**
  * Sends one SMS at most once per idempotency key (`id`): a retry after the provider accepted
  * it finds the outbox row sent and sends nothing. A customer opted out of the sender gets
- * nothing. Provider errors are recorded and rethrown for the caller to classify.
+ * nothing, except a standard keyword's confirmation. Provider errors are recorded and
+ * rethrown for the caller to classify.
  */
 export async function sendSms(deps: SmsDeps, s: SmsSend, who: Claimant = API_CLAIMANT): Promise<SendOutcome> {
   const { sql } = deps;
   const [[existing], states] = await Promise.all([
     sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${s.id}`,
-    subscriptionStates(sql, s.sid, s.to),
+    s.ignoreOptOut || !s.sid ? [] : subscriptionStates(sql, s.sid, s.to),
   ]);
   if (existing && DONE.has(existing.status)) return { outcome: 'already_sent', row: existing };
   if (isOptedOut(states, s.sender)) return { outcome: 'opted_out', row: null };
@@ -116,8 +121,10 @@ export async function sendSms(deps: SmsDeps, s: SmsSend, who: Claimant = API_CLA
   try {
     const result = await whileClaimed(sql, s.id, who, () =>
       deps.sms.send({ id: s.id, sender: s.sender, to: s.to, body: s.body, route: s.route, template_id: s.templateId }));
+    // A gateway quick enough to report delivery before this UPDATE has said more than 'sent'.
     const [row] = await sql<OutboxRow[]>`
-      UPDATE outbox SET status = 'sent', provider_message_id = ${result.providerMessageId},
+      UPDATE outbox SET status = CASE WHEN status IN ('delivered', 'undelivered') THEN status ELSE 'sent' END,
+             provider_message_id = ${result.providerMessageId},
              provider_response = ${sql.json(result.response as never)}, last_error = NULL, updated_at = now()
       WHERE id = ${s.id} RETURNING *`;
     return { outcome: 'sent', row: row! };

@@ -59,7 +59,8 @@ export async function ensureSearchAttributes(connection: Pick<ConnectionLike, 'o
 
 export type StartableMessage = {
   id: string;
-  sid: string;
+  /** null for a standard keyword on a shared short code: it is every account's on the number */
+  sid: string | null;
   recipient: string;
   keyword: string | null;
   outcome: string;
@@ -93,7 +94,7 @@ export async function startInboundRun(
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
         typedSearchAttributes: [
-          { key: searchAttributes.accountSid, value: m.sid },
+          ...(m.sid ? [{ key: searchAttributes.accountSid, value: m.sid }] : []),
           { key: searchAttributes.recipient, value: m.recipient },
           { key: searchAttributes.outcome, value: m.outcome },
           ...(m.keyword ? [{ key: searchAttributes.keyword, value: m.keyword }] : []),

@@ -42,7 +42,14 @@ export type RunState = {
 export const cancelScheduledReplySignal = defineSignal('cancelScheduledReply');
 /** `at` is an ISO-8601 instant (the API converts the account's local time before signalling). */
 export const rescheduleReplySignal = defineSignal<[{ at: string }]>('rescheduleReply');
-export const deliveryReportSignal = defineSignal<[{ message_id: string; status: string }]>('deliveryReport');
+/**
+ * A delivery report for one of the run's SMS (SPEC §6): `message_id` is our outbox id or the
+ * provider's message id. Other systems signal `{message_id, status}` and the run records it;
+ * `POST /v1/delivery-reports` has recorded it already and adds the SMS's `outbox_id`, so the
+ * run only counts it.
+ */
+export type DeliveryReportSignal = { message_id: string; status: string; outbox_id?: string };
+export const deliveryReportSignal = defineSignal<[DeliveryReportSignal]>('deliveryReport');
 export const stateQuery = defineQuery<RunState>('state');
 
 /**
@@ -81,13 +88,16 @@ export type RetentionInput = { days: number; batch?: number; maxBatches?: number
 export type SmsAction = {
   type: 'auto_reply' | 'expiry_message' | 'forward_sms';
   logId: string;
-  sid: string;
+  /** null only for a standard keyword's confirmation on a shared short code (no one account's) */
+  sid: string | null;
   idempotencyKey: string;
   sender: string;
   to: string;
   body: string;
   route: string | null;
   templateId: string | null;
+  /** a standard keyword's confirmation (SPEC §3.7): sent whatever the customer opted out of */
+  ignoreOptOut?: boolean;
 };
 
 export type EmailAction = { logId: string; sid: string; idempotencyKey: string; to: string[]; subject: string; text: string };
@@ -95,7 +105,8 @@ export type EmailAction = { logId: string; sid: string; idempotencyKey: string; 
 export type SubscriptionAction = {
   type: 'subscribe' | 'unsubscribe';
   logId: string;
-  sid: string;
+  /** the accounts whose list changes: the configuration's, or for a standard keyword on a shared short code every account on it */
+  sids: string[];
   msisdn: string;
   viaNumber: string;
   change: SubscriptionChange;
@@ -106,9 +117,11 @@ export type SubscriptionAction = {
 /** Everything a run needs, read once from PostgreSQL by the prepare activity. */
 export type RunPlan = {
   messageId: string;
-  sid: string;
-  outcome: 'keyword' | 'expired' | 'default';
-  configId: string;
+  /** null for a standard keyword on a shared short code */
+  sid: string | null;
+  outcome: 'keyword' | 'expired' | 'default' | 'standard';
+  /** null for a standard keyword, which no configuration handles */
+  configId: string | null;
   trigger: WebhookRequest | null;
   /** `at` is an ISO instant for a scheduled reply, null for an instant one */
   autoReply: (SmsAction & { at: string | null }) | null;
@@ -182,20 +195,25 @@ export function doneAfterFirstStep(plan: RunPlan, steps: ActionType[][], first: 
  * reaches a customer who had opted out; unsubscribe after it, so a STOP keyword confirms once
  * and blocks everything later. Otherwise the instant reply, the forwards and the trigger go
  * side by side: none waits for another, and a webhook retrying for days holds nothing back.
+ * A standard keyword's confirmation heeds no opt-out, so it and the change go side by side:
+ * a confirmation retried through a provider outage never holds the opt-out back.
  * The last step is that side-by-side one (possibly empty); a scheduled reply waits alongside it.
  */
 export function runSteps(plan: RunPlan): ActionType[][] {
   const steps: ActionType[][] = [];
   if (plan.expiryMessage) steps.push(['expiry_message']);
-  if (plan.subscription?.type === 'subscribe') steps.push(['subscribe']);
+  const change = plan.subscription?.type ?? null;
+  const independent = plan.autoReply?.ignoreOptOut === true;
+  if (change === 'subscribe' && !independent) steps.push(['subscribe']);
   const replyNow = plan.autoReply !== null && !plan.autoReply.at;
   const together: ActionType[] = [];
-  if (plan.subscription?.type === 'unsubscribe') {
+  if (change === 'unsubscribe' && !independent) {
     if (replyNow) steps.push(['auto_reply']);
     steps.push(['unsubscribe']);
   } else if (replyNow) {
     together.push('auto_reply');
   }
+  if (change && independent) together.push(change);
   if (plan.forwardSms) together.push('forward_sms');
   if (plan.forwardEmail) together.push('forward_email');
   if (plan.trigger) together.push('trigger');

@@ -22,11 +22,13 @@ import {
   stateQuery,
   type ActionType,
   type AttemptOutcome,
+  type DeliveryReportSignal,
   type InboundMessageInput,
   type RunPlan,
   type RunState,
   type SmsAction,
 } from './definitions.js';
+import { isFinalDeliveryStatus } from '../domain/delivery-reports.js';
 import { attemptLocally, runDelivery } from './delivery.js';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -77,7 +79,7 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
   const state: RunState = { phase: 'preparing', outcome: null, actions: {}, scheduledReplyAt: null };
   let cancelRequested = false;
   let rescheduleTo: string | null = null;
-  const reports: { message_id: string; status: string }[] = [];
+  const reports: DeliveryReportSignal[] = [];
   setHandler(stateQuery, () => state);
   setHandler(cancelScheduledReplySignal, () => {
     cancelRequested = true;
@@ -90,7 +92,8 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
     else log.warn('rescheduleReply ignored: `at` is not an ISO-8601 time', { at: payload?.at });
   });
   setHandler(deliveryReportSignal, (report) => {
-    reports.push(report);
+    if (typeof report?.message_id === 'string' && (typeof report.status === 'string' || typeof report.status === 'number')) reports.push(report);
+    else log.warn('deliveryReport ignored: `message_id` and `status` are required', { report });
   });
 
   // Room for the first step's attempt: a webhook's (a token request and a request, twice)
@@ -115,14 +118,16 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
     upsertSearchAttributes([{ key: searchAttributes.outcome, value: plan.outcome }]);
   }
 
-  // Delivery reports are recorded as they come, for the whole run.
+  // Delivery reports are recorded as they come, for the whole run. The wait ends once each SMS
+  // sent has a final report: counted per SMS, so a repeated report (a gateway's retry, the same
+  // receipt through the API and a direct signal) counts once.
   const sentSms: string[] = [];
-  let finalReports = 0;
+  const finallyReported = new Set<string>();
   let runDone = false;
   const reportLoop = (async () => {
     while (!runDone || reports.length > 0) {
       await condition(() => reports.length > 0 || runDone);
-      finalReports += await recordReports(plan, reports);
+      await recordReports(plan, reports, finallyReported);
     }
   })();
 
@@ -187,7 +192,7 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
   // Delivery reports for the SMS this run sent arrive as signals for a while after sending.
   if (sentSms.length > 0 && input.deliveryReportWaitSeconds > 0) {
     state.phase = 'waiting';
-    await condition(() => finalReports >= sentSms.length, input.deliveryReportWaitSeconds * 1000);
+    await condition(() => sentSms.every((id) => finallyReported.has(id)), input.deliveryReportWaitSeconds * 1000);
   }
   runDone = true;
   await reportLoop;
@@ -198,15 +203,16 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
   return state;
 }
 
-/** Records queued delivery reports; answers how many of them were final (delivered or not). */
-async function recordReports(plan: RunPlan, reports: { message_id: string; status: string }[]): Promise<number> {
-  let final = 0;
+/**
+ * Takes queued delivery reports: those the API recorded name their SMS (`outbox_id`), the others
+ * are recorded here first. Adds each SMS with a final report to `finallyReported`.
+ */
+async function recordReports(plan: RunPlan, reports: DeliveryReportSignal[], finallyReported: Set<string>): Promise<void> {
   while (reports.length > 0) {
     const r = reports.shift()!;
-    const known = await store.recordDeliveryReport({ logId: plan.messageId, messageId: r.message_id, status: r.status });
-    if (known && !/^(sent|accepted|enroute|submitted|pending|buffered)$/i.test(r.status)) final++;
+    const outboxId = r.outbox_id ?? (await store.recordDeliveryReport({ logId: plan.messageId, messageId: r.message_id, status: String(r.status) }));
+    if (outboxId && isFinalDeliveryStatus(r.status)) finallyReported.add(outboxId);
   }
-  return final;
 }
 
 /** Runs one action; a failure is recorded on the action and does not stop the others. */

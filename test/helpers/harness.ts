@@ -126,14 +126,20 @@ export class Ctx {
     return this.request('POST', '/v1/inbound', body, { authorization: `Bearer ${INGEST_TOKEN}` });
   }
 
-  /** A new account with one number of its own (and, optionally, sender IDs). */
-  async account(opts: { country?: string; timezone?: string; number?: string; kind?: 'long_code' | 'short_code'; shared?: boolean; senders?: string[] } = {}): Promise<Account> {
+  /**
+   * A new account with one number of its own (and, optionally, sender IDs). `standardKeywords:
+   * false` makes a number whose configurations may use STOP, START, HELP and their kin.
+   */
+  async account(opts: { country?: string; timezone?: string; number?: string; kind?: 'long_code' | 'short_code'; shared?: boolean; senders?: string[]; standardKeywords?: boolean } = {}): Promise<Account> {
     const acct = await this.admin('POST', '/accounts', { name: `Test ${randomId('acct')}`, country: opts.country ?? 'US', ...(opts.timezone ? { timezone: opts.timezone } : {}) });
     if (acct.status !== 201) throw new Error(`account: ${JSON.stringify(acct.body)}`);
     const a = new Account(this, acct.body.sid, acct.body.api_key);
     const number = opts.number ?? (opts.kind === 'short_code' ? randomShortCode() : randomLongCode());
     // A given number may exist already (a shared short code several accounts are put on).
-    const n = await this.admin('POST', '/numbers', { number, kind: opts.kind ?? 'long_code', shared: opts.shared ?? false });
+    const n = await this.admin('POST', '/numbers', {
+      number, kind: opts.kind ?? 'long_code', shared: opts.shared ?? false,
+      ...(opts.standardKeywords === undefined ? {} : { standard_keywords: opts.standardKeywords }),
+    });
     if (n.status !== 201 && !(opts.number && n.status === 409)) throw new Error(`number: ${JSON.stringify(n.body)}`);
     const assign = await this.admin('POST', `/numbers/${encodeURIComponent(number)}/accounts`, { sid: a.sid });
     if (assign.status !== 201) throw new Error(`assign: ${JSON.stringify(assign.body)}`);

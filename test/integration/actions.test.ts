@@ -85,7 +85,7 @@ describe('auto reply', () => {
 
   it('cancels a scheduled reply through the API', async () => {
     const ctx = httpSmsContext('/cancelled');
-    const a = await ctx.account({ senders: ['BRAND'] });
+    const a = await ctx.account({ senders: ['BRAND'], standardKeywords: false });
     await a.config({ keyword: 'CANCEL', auto_reply: { sender: 'BRAND', message: 'never', schedule: { type: 'scheduled', at: localIn('UTC', 3_600_000) } } });
     const id = randomId();
     await a.send('cancel', { id });
@@ -167,16 +167,18 @@ describe('auto reply', () => {
   it('moves a reply later, and ignores a reschedule signal whose time does not parse', async () => {
     const ctx = httpSmsContext('/later');
     const a = await ctx.account({ senders: ['BRAND'] });
-    await a.config({ keyword: 'PUSH', auto_reply: { sender: 'BRAND', message: 'pushed', schedule: { type: 'scheduled', at: localIn('UTC', 2000) } } });
+    // Times in whole seconds: the original one leaves the run time to start on a loaded machine.
+    const original = Date.now() + 5000;
+    await a.config({ keyword: 'PUSH', auto_reply: { sender: 'BRAND', message: 'pushed', schedule: { type: 'scheduled', at: formatInZone(new Date(original), 'UTC') } } });
     const id = randomId();
     await a.send('push', { id });
-    const later = localIn('UTC', 6000);
+    const later = localIn('UTC', 9000);
     const state = await ctx.withWorker(async () => {
       await waitForAction(a, id, 'auto_reply', 'scheduled');
       const handle = ctx.client.workflow.getHandle(`mo-${id}`);
       await handle.signal(rescheduleReplySignal, { at: 'next tuesday' });
       expect((await a.call('POST', `/logs/${id}/scheduled-reply`, { action: 'reschedule', at: later })).status).toBe(202);
-      await sleep(3000); // past the original time: nothing yet
+      await sleep(Math.max(0, original + 1500 - Date.now())); // past the original time: nothing yet
       expect(s.hooks.to('/later')).toHaveLength(0);
       return ctx.result(`mo-${id}`);
     });
@@ -187,7 +189,7 @@ describe('auto reply', () => {
 
   it('skips a scheduled reply to a customer who opted out before it fired', async () => {
     const ctx = httpSmsContext('/optout-scheduled');
-    const a = await ctx.account({ senders: ['BRAND'] });
+    const a = await ctx.account({ senders: ['BRAND'], standardKeywords: false });
     await a.config({ keyword: 'PROMO', auto_reply: { sender: 'BRAND', message: 'promo', schedule: { type: 'scheduled', at: localIn('UTC', 4000) } } });
     await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' } });
     const promo = randomId();
@@ -268,7 +270,7 @@ describe('forward', () => {
 describe('subscribe and unsubscribe', () => {
   it('opts out of the configured senders, then of all, then back in, as the send API shows', async () => {
     const ctx = s.h.context();
-    const a = await ctx.account({ senders: ['ALPHA', 'BETA'] });
+    const a = await ctx.account({ senders: ['ALPHA', 'BETA'], standardKeywords: false });
     await a.config({ keyword: 'STOP ALPHA', unsubscribe: { scope: 'configured', senders: ['ALPHA'] } });
     await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' } });
     await a.config({ keyword: 'START', subscribe: true });
@@ -320,7 +322,7 @@ describe('subscribe and unsubscribe', () => {
 
   it('treats national-format numbers from the carrier as the E.164 numbers they are', async () => {
     const ctx = s.h.context();
-    const a = await ctx.account({ senders: ['BRAND'] });
+    const a = await ctx.account({ senders: ['BRAND'], standardKeywords: false });
     await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' } });
     // The carrier writes both numbers with their 10 national digits only.
     const res = await ctx.ingest({ source: '9812345670', recipient: a.number.slice(-10), message: 'stop' });
@@ -337,7 +339,7 @@ describe('subscribe and unsubscribe', () => {
 
   it('lets a STOP keyword confirm once, and blocks what comes after', async () => {
     const ctx = httpSmsContext('/stop-confirm');
-    const a = await ctx.account({ senders: ['BRAND'] });
+    const a = await ctx.account({ senders: ['BRAND'], standardKeywords: false });
     await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' }, auto_reply: { sender: 'BRAND', message: 'You will get no more messages.' } });
     await a.config({ keyword: 'HELP', auto_reply: { sender: 'BRAND', message: 'help text' } });
     const stop = randomId();

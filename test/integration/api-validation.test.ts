@@ -304,8 +304,8 @@ describe('receive configurations: keyword uniqueness', () => {
     const ctx = h.context();
     const a = await ctx.account();
     const b = await ctx.account();
-    await a.config({ keyword: 'HELP', trigger: hook });
-    expect((await post(b, { keyword: 'HELP', trigger: hook })).status).toBe(201);
+    await a.config({ keyword: 'OFFER', trigger: hook });
+    expect((await post(b, { keyword: 'OFFER', trigger: hook })).status).toBe(201);
   });
 
   it('on a shared short code, refuses a keyword another account holds, even an expired one', async () => {
@@ -464,7 +464,7 @@ describe('receive configurations: actions', () => {
   });
 
   it('keeps the unsubscribe scope rules', async () => {
-    const a = await h.context().account({ senders: ['KLRHXA'] });
+    const a = await h.context().account({ senders: ['KLRHXA'], standardKeywords: false });
     expectRefused(await post(a, { keyword: 'X', unsubscribe: { scope: 'configured' } }), 400, 'unsubscribe.senders');
     expectRefused(await post(a, { keyword: 'X', unsubscribe: { scope: 'configured', senders: [] } }), 400, 'unsubscribe.senders');
     expectRefused(await post(a, { keyword: 'X', unsubscribe: { scope: 'all', senders: ['KLRHXA'] } }), 400, 'unsubscribe.senders');

@@ -70,6 +70,8 @@ describe("another account's receive configurations", () => {
       ['GET', '/sender-ids', undefined],
       ['POST', '/sender-ids', { sender_id: 'HIJACK' }],
       ['GET', '/logs', undefined],
+      ['GET', '/standard-keywords', undefined],
+      ['PATCH', '/standard-keywords', { help_text: 'HIJACK' }],
     ] as const) {
       const res = await asB(method, path, body);
       expect(res.status, `${method} ${path}`).toBe(401);

@@ -29,7 +29,8 @@ afterAll(async () => {
 
 it('accepts messages while Temporal is down and runs them, in arrival order, once it is back', async () => {
   const ctx = h.context();
-  const a = await ctx.account();
+  // STOP and START as the configurations' keywords, not the number's standard ones.
+  const a = await ctx.account({ standardKeywords: false });
   await a.config({ keyword: 'QUEUE', trigger: { url: hooks.url('/queued') } });
   await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' } });
   await a.config({ keyword: 'START', subscribe: true });

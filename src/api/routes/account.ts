@@ -18,7 +18,7 @@ export function accountRoutes(deps: AppDeps) {
   app.get('/numbers', async (c) => {
     const { sid } = c.get('account');
     const rows = await sql`
-      SELECT n.number, n.kind, n.shared, na.assigned_at
+      SELECT n.number, n.kind, n.shared, n.standard_keywords, na.assigned_at
       FROM number_accounts na JOIN numbers n ON n.number = na.number
       WHERE na.sid = ${sid} ORDER BY n.number`;
     return c.json({ data: rows });

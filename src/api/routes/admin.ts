@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { ValidationError } from '../../domain/errors.js';
 import { normalizeNumber, numberKindProblem } from '../../domain/phone.js';
+import { ALL_STANDARD_KEYWORDS } from '../../domain/standard-keywords.js';
 import { isValidTimeZone } from '../../domain/time.js';
 import { hashKey, requireBearer } from '../auth.js';
 import type { AppDeps } from '../deps.js';
@@ -32,8 +33,11 @@ export const numberInput = z
     number: z.string().min(1),
     kind: z.enum(['long_code', 'short_code']),
     shared: z.boolean().default(false),
+    standard_keywords: z.boolean().default(true).describe('STOP, START, HELP and their kin answered before any configuration (SPEC §3.7)'),
   })
   .strict();
+
+export const numberPatchInput = z.object({ standard_keywords: z.boolean() }).strict();
 
 export const assignInput = z.object({ sid: z.string().min(1) }).strict();
 
@@ -61,10 +65,33 @@ export function adminRoutes(deps: AppDeps) {
     if (problem) throw new ValidationError('number', problem);
     if (input.shared && input.kind !== 'short_code') throw new ValidationError('shared', 'only a short code can be shared');
     const [row] = await sql`
-      INSERT INTO numbers (number, kind, shared) VALUES (${number}, ${input.kind}, ${input.shared})
-      ON CONFLICT (number) DO NOTHING RETURNING number, kind, shared, created_at`;
+      INSERT INTO numbers (number, kind, shared, standard_keywords) VALUES (${number}, ${input.kind}, ${input.shared}, ${input.standard_keywords})
+      ON CONFLICT (number) DO NOTHING RETURNING number, kind, shared, standard_keywords, created_at`;
     if (!row) throw new ApiError(409, 'conflict', `number ${number} exists already`, 'number');
     return c.json(row, 201);
+  });
+
+  app.patch('/numbers/:number', async (c) => {
+    const number = normalizeNumber(c.req.param('number'));
+    const input = await parseJson(c, numberPatchInput);
+    const row = await sql.begin(async (tx) => {
+      // The lock receive configurations are saved under: none can take a standard word meanwhile.
+      await tx`SELECT pg_advisory_xact_lock(hashtext(${'receive-config:' + number}))`;
+      if (input.standard_keywords) {
+        const [held] = await tx<{ phrase: string; config_id: string }[]>`
+          SELECT phrase, config_id FROM config_keywords
+          WHERE number = ${number} AND phrase IN ${tx([...ALL_STANDARD_KEYWORDS])} ORDER BY phrase LIMIT 1`;
+        if (held) {
+          throw new ApiError(409, 'reserved_keyword', `receive configuration ${held.config_id} uses "${held.phrase}", a standard keyword: change or delete it first`, 'standard_keywords');
+        }
+      }
+      const [updated] = await tx`
+        UPDATE numbers SET standard_keywords = ${input.standard_keywords} WHERE number = ${number}
+        RETURNING number, kind, shared, standard_keywords, created_at`;
+      return updated;
+    });
+    if (!row) throw notFound(`number ${number}`);
+    return c.json(row);
   });
 
   app.post('/numbers/:number/accounts', async (c) => {

@@ -21,7 +21,7 @@ type LogRow = {
 type ActionRow = { log_id: string; type: string; status: string; attempts: number; last_error: string | null; detail: Record<string, unknown>; updated_at: Date };
 
 const listQuery = z.object({
-  outcome: z.enum(['keyword', 'expired', 'default', 'no_match']).optional(),
+  outcome: z.enum(['keyword', 'expired', 'default', 'standard', 'no_match']).optional(),
   number: z.string().transform(normalizeNumber).optional(),
   ...page(50),
 });

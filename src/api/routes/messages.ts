@@ -28,6 +28,7 @@ export function outboxView(r: OutboxRow) {
     subject: r.subject, body: r.body, route: r.route, template_id: r.template_id, provider: r.provider,
     status: r.status, attempts: r.attempts, provider_message_id: r.provider_message_id,
     provider_response: r.provider_response, last_error: r.last_error, delivery_status: r.delivery_status,
+    delivery_error_code: r.delivery_error_code, delivery_reported_at: r.delivery_reported_at,
     created_at: r.created_at, updated_at: r.updated_at,
   };
 }

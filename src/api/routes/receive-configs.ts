@@ -5,6 +5,7 @@ import type { Sql } from '../../db/sql.js';
 import { ValidationError } from '../../domain/errors.js';
 import { phrasesOverlap, tokenize } from '../../domain/keywords.js';
 import { isExpired } from '../../domain/matching.js';
+import { isStandardKeyword } from '../../domain/standard-keywords.js';
 import { checkReceiveConfig, receiveConfigInputSchema, type ReceiveConfigRecord } from '../../domain/receive-config.js';
 import { normalizeNumber } from '../../domain/phone.js';
 import { checkWebhookDestination } from '../../domain/private-networks.js';
@@ -116,8 +117,8 @@ async function findOwned(sql: Sql, sid: string, id: string): Promise<ConfigRow> 
 async function saveConfig(sql: Sql, account: Account, rec: ReceiveConfigRecord, id: string | null): Promise<ConfigRow> {
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext(${'receive-config:' + rec.number}))`;
-    const [num] = await tx<{ shared: boolean; assigned: boolean }[]>`
-      SELECT n.shared, EXISTS (SELECT 1 FROM number_accounts na WHERE na.number = n.number AND na.sid = ${account.sid}) AS assigned
+    const [num] = await tx<{ shared: boolean; standard_keywords: boolean; assigned: boolean }[]>`
+      SELECT n.shared, n.standard_keywords, EXISTS (SELECT 1 FROM number_accounts na WHERE na.number = n.number AND na.sid = ${account.sid}) AS assigned
       FROM numbers n WHERE n.number = ${rec.number}`;
     if (!num?.assigned) throw new ValidationError('number', 'is not a number of this account');
 
@@ -129,11 +130,16 @@ async function saveConfig(sql: Sql, account: Account, rec: ReceiveConfigRecord, 
 
     const phrases = rec.keyword ? [rec.keyword, ...rec.aliases] : [];
     if (phrases.length > 0) {
+      const fieldOf = (phrase: string) => (phrase === rec.keyword ? 'keyword' : `aliases.${rec.aliases.indexOf(phrase)}`);
+      // SPEC §3.7: the number answers these words itself, before any configuration.
+      const reserved = num.standard_keywords ? phrases.find(isStandardKeyword) : undefined;
+      if (reserved) {
+        throw new ApiError(409, 'reserved_keyword', `"${reserved}" is a standard keyword, which ${rec.number} answers itself (opt-out, opt-in or help) before any configuration`, fieldOf(reserved));
+      }
       const now = new Date();
       const clashes = await tx<{ phrase: string; sid: string; id: string; expires_at: Date | null }[]>`
         SELECT k.phrase, c.sid, c.id, c.expires_at FROM config_keywords k JOIN receive_configs c ON c.id = k.config_id
         WHERE k.number = ${rec.number} AND k.phrase IN ${tx(phrases)} AND c.id <> ${id ?? randomUUID()}`;
-      const fieldOf = (phrase: string) => (phrase === rec.keyword ? 'keyword' : `aliases.${rec.aliases.indexOf(phrase)}`);
       if (num.shared) {
         // Another account's phrase that begins ours, or that ours begins, would split one
         // customer's messages between two businesses (longest keyword wins): refused.
