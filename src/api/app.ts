@@ -18,6 +18,7 @@ import { messageRoutes } from './routes/messages.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { receiveConfigRoutes } from './routes/receive-configs.js';
 import { standardKeywordRoutes } from './routes/standard-keywords.js';
+import { smppConnectionRoutes } from './routes/smpp-connections.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/admin/*', routingWrites);
   app.use('/v1/:sid/receive-configs/*', routingWrites);
   app.use('/v1/:sid/receive-configs', routingWrites);
+  app.route('/v1/admin/smpp-connections', smppConnectionRoutes(deps));
   app.route('/v1/admin', adminRoutes(deps));
   app.route('/v1/inbound', inboundRoutes({ ...deps, ingestion }));
   app.route('/v1/delivery-reports', deliveryReportRoutes(deps));

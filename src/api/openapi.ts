@@ -10,6 +10,7 @@ import { deliveryReportInput } from './routes/delivery-reports.js';
 import { steerInput } from './routes/logs.js';
 import { sendInput } from './routes/messages.js';
 import { standardTextsInput } from './routes/standard-keywords.js';
+import { smppConnectionInput, smppConnectionPatch } from './routes/smpp-connections.js';
 
 /** Request schemas come from the same zod schemas the routes validate with, so they cannot drift. */
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
@@ -37,6 +38,15 @@ const ops: Record<string, Record<string, Op>> = {
     },
   },
   '/v1/admin/numbers/{number}/accounts': { post: { summary: 'Assign a number to an account', auth: 'admin', body: assignInput, status: 201, params: ['number'] } },
+  '/v1/admin/smpp-connections': {
+    post: { summary: 'Create an SMPP bind to an SMSC (SPEC §8); the password is write-only', auth: 'admin', body: smppConnectionInput, status: 201, also: { 409: 'conflict: the name is taken' } },
+    get: { summary: 'SMPP connections with their live state (bound, last error, counters)', auth: 'admin', status: 200 },
+  },
+  '/v1/admin/smpp-connections/{id}': {
+    get: { summary: 'An SMPP connection with its live state', auth: 'admin', status: 200, params: ['id'] },
+    patch: { summary: 'Change an SMPP connection (a new password, enabled: false unbinds); it rebinds with the change', auth: 'admin', body: smppConnectionPatch, status: 200, params: ['id'] },
+    delete: { summary: 'Delete an SMPP connection: unbinds; parts of long MOs it left are still joined and stored', auth: 'admin', status: 204, params: ['id'] },
+  },
   '/v1/codec/decode': {
     post: { summary: 'Temporal codec endpoint: decrypt payloads (Temporal CLI --codec-endpoint, --codec-auth)', auth: 'admin', body: codecBody, status: 200, also: { 503: 'payload encryption is off' } },
   },

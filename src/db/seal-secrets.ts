@@ -59,5 +59,18 @@ export async function sealStoredSecrets(sql: Sql, ring: Keyring, log: (line: str
         AND previous_signing_secret IS NOT DISTINCT FROM ${a.previous_signing_secret}`;
     sealed += result.count;
   }
+  // SMPP bind passwords (migration 011): sealed when made; re-sealed here after a rotation.
+  const binds = await sql<{ id: string; password: string }[]>`SELECT id, password FROM smpp_connections WHERE password NOT LIKE ${kid}`;
+  for (const b of binds) {
+    let password;
+    try {
+      password = reseal(ring, b.password);
+    } catch (e) {
+      unreadable(`SMPP connection ${b.id}`, e);
+      continue;
+    }
+    const result = await sql`UPDATE smpp_connections SET password = ${password} WHERE id = ${b.id} AND password = ${b.password}`;
+    sealed += result.count;
+  }
   return sealed;
 }

@@ -48,9 +48,10 @@ export function createIngestion(deps: Omit<StarterDeps, 'load'>, starterOptions:
  * SPEC §3 and §5: the message is matched (against the in-process routing cache) and stored
  * (one INSERT, group-committed with concurrent requests) before anyone is told it was
  * accepted; a repeated carrier id returns the first answer and starts nothing. Its run is
- * started in the background, after the answer.
+ * started in the background, after the answer. `extra.notes`: what the channel itself noted
+ * (an SMPP coding read as best it could be, parts of a long MO that never came).
  */
-export async function ingest(deps: IngestDeps, input: InboundInput): Promise<{ result: IngestResult; duplicate: boolean }> {
+export async function ingest(deps: IngestDeps, input: InboundInput, extra: { notes?: string[] } = {}): Promise<{ result: IngestResult; duplicate: boolean }> {
   const now = new Date();
   const meta = readMoMetadata(input, now);
   const id = meta.id ?? randomUUID();
@@ -62,7 +63,7 @@ export async function ingest(deps: IngestDeps, input: InboundInput): Promise<{ r
 
   const written = await deps.writer.write({
     id, sid: match.sid, source, recipient, message: input.message, operator: meta.operator,
-    circle: meta.circle, receivedAt, notes: meta.notes, keyword: match.keyword, outcome: match.outcome, configId: match.configId,
+    circle: meta.circle, receivedAt, notes: [...meta.notes, ...(extra.notes ?? [])], keyword: match.keyword, outcome: match.outcome, configId: match.configId,
     matchedWords: match.matchedWords, workflowId: needsRun ? workflowIdFor(id) : null, needsRun,
   });
   const { row } = written;

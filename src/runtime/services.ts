@@ -8,8 +8,10 @@ import { sealStoredSecrets } from '../db/seal-secrets.js';
 import type { Sql } from '../db/sql.js';
 import { startDispatcher } from '../ingest/dispatcher.js';
 import { createIngestion } from '../ingest/ingest.js';
+import { requireKeyring } from '../domain/keyring.js';
 import { createMailer } from '../outbound/mailer.js';
 import { createSmsProvider } from '../outbound/sms-providers.js';
+import { startSmppBinds } from '../smpp/binds.js';
 import { createWorker } from '../worker/worker.js';
 import { resolveDatabase } from './database.js';
 import { resolveKeys } from './keys.js';
@@ -56,12 +58,14 @@ export function temporalAddress(config: Config): string {
   return config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
 }
 
-/** The HTTP API plus the dispatcher that starts stored messages' runs. */
+/** The HTTP API plus the dispatcher that starts stored messages' runs, and the SMPP binds this process holds. */
 export async function startApi(opts: { config: Config; sql: Sql; temporal: Temporal; tokens: Tokens; log: (l: string) => void }): Promise<Stoppable & { port: number }> {
   const { config, sql, temporal, tokens, log } = opts;
   const ingestion = createIngestion({ sql, temporal: temporal.client, config, log, eagerStart: temporal.eagerStart });
   await ingestion.routing.listen();
-  const app = createApp({ sql, temporal: temporal.client, config, tokens, sms: createSmsProvider(config), log, ingestion });
+  // SMPP binds (SPEC §8) run in every API process; a lease per connection lets one bind it.
+  const smpp = startSmppBinds({ sql, ingestion, secrets: requireKeyring(config.keys.secrets, 'SECRETS_KEY'), log });
+  const app = createApp({ sql, temporal: temporal.client, config, tokens, sms: createSmsProvider(config), log, ingestion, smpp });
   const dispatcher = startDispatcher({ sql, starter: ingestion.starter, dispatchIntervalMs: config.dispatchIntervalMs, log });
   const server = await new Promise<ReturnType<typeof serve>>((res) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => res(s));
@@ -72,6 +76,7 @@ export async function startApi(opts: { config: Config; sql: Sql; temporal: Tempo
     port,
     stop: async () => {
       await new Promise<void>((res) => server.close(() => res()));
+      await smpp.stop();
       await dispatcher.stop();
       await ingestion.starter.drain();
       await ingestion.routing.close();

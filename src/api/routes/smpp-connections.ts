@@ -1,0 +1,122 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { requireKeyring } from '../../domain/keyring.js';
+import { sealSecret } from '../../domain/profile-secrets.js';
+import type { SmppBinds } from '../../smpp/binds.js';
+import { requireBearer } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { ApiError, notFound, parseJson } from '../errors.js';
+
+// SMPP 3.4 §5.2: system_id is at most 15 characters, password 8, system_type 12 (each a C-string).
+const fields = {
+  name: z.string().trim().min(1).max(100),
+  host: z.string().trim().min(1).max(253).regex(/^[A-Za-z0-9.\-:]+$/, 'must be a host name or an IP address, without scheme or port'),
+  port: z.number().int().min(1).max(65535),
+  system_id: z.string().min(1).max(15),
+  password: z.string().max(8).describe('write-only: stored sealed with SECRETS_KEY, never returned'),
+  system_type: z.string().max(12),
+  bind_type: z.enum(['transceiver', 'receiver']),
+  tls: z.boolean(),
+  enabled: z.boolean(),
+};
+
+export const smppConnectionInput = z
+  .object({
+    ...fields,
+    system_type: fields.system_type.default(''),
+    bind_type: fields.bind_type.default('transceiver'),
+    tls: fields.tls.default(false),
+    enabled: fields.enabled.default(true),
+  })
+  .strict();
+
+export const smppConnectionPatch = z.object(fields).partial().strict();
+
+type Row = {
+  id: string; name: string; host: string; port: number; system_id: string; system_type: string; bind_type: string;
+  tls: boolean; enabled: boolean; created_at: Date; updated_at: Date;
+  holder: string | null; until: Date | null; status: Record<string, unknown> | null; held: boolean;
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `/v1/admin/smpp-connections` (SPEC §8): the operator's SMPP binds. The password is
+ * write-only. Each connection shows its bind's live state: from this process when it holds
+ * the bind, else as the holder last wrote it with its lease (at most one tick old).
+ */
+export function smppConnectionRoutes(deps: AppDeps & { smpp?: SmppBinds }) {
+  const { sql } = deps;
+  const app = new Hono();
+  app.use('*', requireBearer(deps.tokens.admin, 'operator'));
+  const ring = () => requireKeyring(deps.config.keys.secrets, 'SECRETS_KEY');
+  // A change applies at once in this process; other processes see it at their next tick.
+  const changed = () => void deps.smpp?.refresh();
+
+  const select = (where: ReturnType<typeof sql>) => sql<Row[]>`
+    SELECT c.id, c.name, c.host, c.port, c.system_id, c.system_type, c.bind_type, c.tls, c.enabled, c.created_at, c.updated_at,
+           b.holder, b.until, b.status, coalesce(b.until > now(), false) AS held
+    FROM smpp_connections c LEFT JOIN smpp_binds b ON b.connection_id = c.id
+    ${where} ORDER BY c.name`;
+
+  const view = (r: Row) => {
+    const { holder, until: _until, status, held, ...connection } = r;
+    // Disabled wins over a bind still being let go; a lease just taken has no state written yet.
+    const live = r.enabled ? deps.smpp?.local(r.id) : null;
+    const state = !r.enabled
+      ? { state: 'disabled', holder: null }
+      : (live ?? (held && status && 'state' in status ? { ...status, holder } : { state: 'unbound', holder: held ? holder : null }));
+    return { ...connection, state };
+  };
+
+  const one = async (id: string) => {
+    if (!UUID.test(id)) throw notFound(`SMPP connection ${id}`);
+    const [row] = await select(sql`WHERE c.id = ${id}`);
+    if (!row) throw notFound(`SMPP connection ${id}`);
+    return row;
+  };
+
+  const nameTaken = (e: unknown, name: string | undefined) => {
+    if ((e as { code?: string }).code === '23505') return new ApiError(409, 'conflict', `an SMPP connection named ${JSON.stringify(name)} exists already`, 'name');
+    return e;
+  };
+
+  app.post('/', async (c) => {
+    const input = await parseJson(c, smppConnectionInput);
+    const [created] = await sql<{ id: string }[]>`
+      INSERT INTO smpp_connections (name, host, port, system_id, password, system_type, bind_type, tls, enabled)
+      VALUES (${input.name}, ${input.host}, ${input.port}, ${input.system_id}, ${sealSecret(ring(), input.password)},
+              ${input.system_type}, ${input.bind_type}, ${input.tls}, ${input.enabled})
+      RETURNING id`.catch((e) => { throw nameTaken(e, input.name); });
+    changed();
+    return c.json(view(await one(created!.id)), 201);
+  });
+
+  app.get('/', async (c) => c.json({ smpp_connections: (await select(sql``)).map(view) }));
+
+  app.get('/:id', async (c) => c.json(view(await one(c.req.param('id')))));
+
+  app.patch('/:id', async (c) => {
+    const id = c.req.param('id');
+    await one(id);
+    const input = await parseJson(c, smppConnectionPatch);
+    const set: Record<string, unknown> = { ...input };
+    if (input.password !== undefined) set.password = sealSecret(ring(), input.password);
+    if (Object.keys(set).length > 0) {
+      await sql`UPDATE smpp_connections SET ${sql(set)}, updated_at = now() WHERE id = ${id}`.catch((e) => { throw nameTaken(e, input.name); });
+      changed();
+    }
+    return c.json(view(await one(id)));
+  });
+
+  app.delete('/:id', async (c) => {
+    const id = c.req.param('id');
+    if (!UUID.test(id)) throw notFound(`SMPP connection ${id}`);
+    const rows = await sql`DELETE FROM smpp_connections WHERE id = ${id} RETURNING id`;
+    if (rows.length === 0) throw notFound(`SMPP connection ${id}`);
+    changed();
+    return c.body(null, 204);
+  });
+
+  return app;
+}

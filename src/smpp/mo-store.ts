@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import type { Sql } from '../db/sql.js';
+import { decodeText, fitMoText, joinParts, type MoPart } from '../domain/smpp-text.js';
+import { ingest, inboundInputSchema, type Ingestion } from '../ingest/ingest.js';
+
+/**
+ * Storing SMPP MOs (SPEC §5, §8): every path ends in the same `ingest` HTTP uses. A
+ * deliver_sm is answered ESME_ROK only once what it carried is in PostgreSQL: a single MO as
+ * an inbound message, a part of a concatenated one as a row of `smpp_parts` (joined and
+ * ingested when the last part comes or the reassembly timeout passes).
+ */
+export type MoStoreDeps = { sql: Sql; ingestion: Ingestion };
+
+export type MoStoreOptions = {
+  /** how long the parts of a concatenated MO wait for the rest before what came is stored */
+  reassemblyTimeoutMs: number;
+  /** how long a deliver_sm delivered again is recognised as the one stored before */
+  redeliveryWindowMs: number;
+};
+
+/** An MO the SMSC should not deliver again: no retry makes it storable (an unusable address). */
+export class UnstorableMo extends Error {
+  constructor(readonly field: 'source' | 'destination', message: string) {
+    super(message);
+  }
+}
+
+export type Addressed = { connectionId: string; source: string; destination: string; userMessageReference: number | null };
+
+const sha256 = (...parts: (string | Uint8Array)[]) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\u0000');
+  return h.digest('hex');
+};
+
+/** Refuses, for good, only what ingest would refuse for good: the source and the recipient. */
+export function checkAddresses(source: string, destination: string): void {
+  const check = inboundInputSchema.pick({ source: true, recipient: true }).safeParse({ source, recipient: destination });
+  if (check.success) return;
+  const field = check.error.issues[0]?.path[0] === 'source' ? 'source' : 'destination';
+  throw new UnstorableMo(field, `${field} address ${JSON.stringify(field === 'source' ? source : destination)} is not usable`);
+}
+
+/**
+ * A single-part MO. SMPP gives an ESME no id for an MO, and an SMSC that never saw our
+ * deliver_sm_resp delivers the same MO again (often with a new sequence_number), so the
+ * carrier id is made from what the SMSC sent: the same octets from the same source to the same
+ * destination within the redelivery window map to the id the first one got (`smpp_seen`), and
+ * ingest stores that id once. The handset's message reference, when the SMSC passes it,
+ * tells two identical texts apart.
+ */
+export async function storeSingle(deps: MoStoreDeps, opts: MoStoreOptions, mo: Addressed, part: MoPart): Promise<{ id: string; duplicate: boolean }> {
+  const digest = sha256('single', mo.connectionId, mo.source, mo.destination, String(part.dataCoding), String(mo.userMessageReference ?? ''), part.octets);
+  const fresh = `smpp:${mo.connectionId}:${digest.slice(0, 24)}:${Date.now().toString(36)}`;
+  const windowSql = `${Math.ceil(opts.redeliveryWindowMs / 1000)} seconds`;
+  const [seen] = await deps.sql<{ message_id: string }[]>`
+    INSERT INTO smpp_seen (digest, message_id) VALUES (${digest}, ${fresh})
+    ON CONFLICT (digest) DO UPDATE SET
+      message_id = CASE WHEN smpp_seen.first_at < now() - ${windowSql}::interval THEN excluded.message_id ELSE smpp_seen.message_id END,
+      first_at = CASE WHEN smpp_seen.first_at < now() - ${windowSql}::interval THEN now() ELSE smpp_seen.first_at END
+    RETURNING message_id`;
+  const decoded = fitMoText(decodeText(part.octets, part.dataCoding));
+  // Ingested every time, even when seen before: the first attempt may have stopped between the
+  // two statements; a stored id is answered as a duplicate and starts nothing.
+  const { result, duplicate } = await ingest(
+    deps.ingestion,
+    { id: seen!.message_id, source: mo.source, recipient: mo.destination, message: decoded.text },
+    { notes: [...part.notes, ...decoded.notes] },
+  );
+  return { id: result.id, duplicate };
+}
+
+/** A part of a concatenated MO, stored (once: a redelivered part finds its digest) before it is answered. */
+export async function storePart(deps: MoStoreDeps, mo: Addressed, part: MoPart): Promise<{ inserted: boolean }> {
+  const c = part.concat!;
+  const digest = sha256('part', mo.connectionId, mo.source, mo.destination, c.ref, String(c.total), String(c.seq), String(part.dataCoding), part.octets);
+  const rows = await deps.sql`
+    INSERT INTO smpp_parts (connection_id, source, destination, ref, total, seq, data_coding, octets, digest)
+    VALUES (${mo.connectionId}, ${mo.source}, ${mo.destination}, ${c.ref}, ${c.total}, ${c.seq}, ${part.dataCoding}, ${Buffer.from(part.octets)}, ${digest})
+    ON CONFLICT (digest) DO NOTHING RETURNING id`;
+  return { inserted: rows.length > 0 };
+}
+
+type GroupKey = { connection_id: string; source: string; destination: string; ref: string; total: number };
+type PartRow = { id: string; seq: number; data_coding: number; octets: Buffer; digest: string; received_at: Date };
+
+/**
+ * Joins and ingests every concatenated MO that is ready: all its parts are in, or its oldest
+ * part has waited `reassemblyTimeoutMs` (then what came is stored, never dropped). `only`
+ * limits it to one message's parts (the one whose part just came); `connectionIds` to the
+ * binds this process holds (parts of a connection deleted meanwhile are joined by anyone).
+ * Answers how many messages it stored.
+ */
+export async function joinReady(deps: MoStoreDeps, opts: MoStoreOptions, scope: { connectionIds: string[]; only?: GroupKey }): Promise<number> {
+  const { sql } = deps;
+  const timeout = `${Math.max(0, opts.reassemblyTimeoutMs)} milliseconds`;
+  const only = scope.only;
+  const groups = await sql<GroupKey[]>`
+    SELECT connection_id, source, destination, ref, total
+    FROM smpp_parts
+    WHERE message_id IS NULL
+      ${only
+        ? sql`AND connection_id = ${only.connection_id} AND source = ${only.source} AND destination = ${only.destination} AND ref = ${only.ref} AND total = ${only.total}`
+        : sql`AND (connection_id = ANY(${scope.connectionIds}::uuid[]) OR connection_id NOT IN (SELECT id FROM smpp_connections))`}
+    GROUP BY connection_id, source, destination, ref, total
+    HAVING count(DISTINCT seq) >= total OR min(received_at) < now() - ${timeout}::interval
+    LIMIT 100`;
+  let stored = 0;
+  const failures: unknown[] = [];
+  for (const g of groups) {
+    try {
+      stored += await joinGroup(deps, g);
+    } catch (e) {
+      // One message that cannot be stored now must not hold back the others.
+      failures.push(e);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+  return stored;
+}
+
+async function joinGroup(deps: MoStoreDeps, g: GroupKey): Promise<number> {
+  const { sql } = deps;
+  const parts = await sql<PartRow[]>`
+    SELECT id, seq, data_coding, octets, digest, received_at FROM smpp_parts
+    WHERE message_id IS NULL AND connection_id = ${g.connection_id} AND source = ${g.source}
+      AND destination = ${g.destination} AND ref = ${g.ref} AND total = ${g.total}
+    ORDER BY id`;
+  // The first of each sequence number; a later one of the same number (the reference used
+  // again by a newer message) is left for a message of its own.
+  const used = new Map<number, PartRow>();
+  for (const p of parts) if (!used.has(p.seq)) used.set(p.seq, p);
+  const chosen = [...used.values()].sort((a, b) => a.seq - b.seq);
+  if (chosen.length === 0) return 0;
+  const joined = fitMoText(joinParts(chosen.map((p) => ({ seq: p.seq, dataCoding: p.data_coding, octets: p.octets })), g.total));
+  // The same parts always give the same id: a join interrupted after ingest is stored once.
+  const id = `smpp:${g.connection_id}:${sha256(...chosen.map((p) => p.digest)).slice(0, 32)}`;
+  const receivedAt = new Date(Math.min(...chosen.map((p) => p.received_at.getTime())));
+  const { duplicate } = await ingest(
+    deps.ingestion,
+    { id, source: g.source, recipient: g.destination, message: joined.text, received_at: receivedAt.toISOString() },
+    { notes: joined.notes },
+  );
+  await sql`UPDATE smpp_parts SET message_id = ${id} WHERE id = ANY(${chosen.map((p) => p.id)}::bigint[])`;
+  return duplicate ? 0 : 1;
+}
+
+/** Forgets what the redelivery window no longer needs: joined parts and seen digests. */
+export async function pruneSeen(sql: Sql, redeliveryWindowMs: number): Promise<void> {
+  const window = `${Math.ceil(redeliveryWindowMs / 1000)} seconds`;
+  await sql`DELETE FROM smpp_seen WHERE first_at < now() - ${window}::interval`;
+  await sql`DELETE FROM smpp_parts WHERE message_id IS NOT NULL AND received_at < now() - ${window}::interval`;
+}
