@@ -90,9 +90,11 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
      */
     async applySubscriptionAction(a: SubscriptionAction): Promise<ActionResult> {
       const senders = new Set<string>();
-      for (const sid of a.sids) {
+      // A plan recorded before `sids` (one account) still applies.
+      const legacy = a as SubscriptionAction & { sid?: string };
+      for (const sid of a.sids ?? (legacy.sid ? [legacy.sid] : [])) {
         const writes = await applySubscription(sql, {
-          sid, msisdn: a.msisdn, viaNumber: a.viaNumber, logId: a.logId, change: a.change,
+          sid, msisdn: a.msisdns?.[sid] ?? a.msisdn, viaNumber: a.viaNumber, logId: a.logId, change: a.change,
           // A plan without receivedAt (prepared by an older worker) counts as now.
           at: a.receivedAt ? new Date(a.receivedAt) : new Date(),
         });

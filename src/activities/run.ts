@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
+import { customerE164 } from '../domain/phone.js';
 import { bindTemplate, tokenize } from '../domain/keywords.js';
 import { requireKeyring } from '../domain/keyring.js';
 import { isExpired } from '../domain/matching.js';
@@ -25,6 +26,8 @@ type StandardRow = {
   opt_out_text: string | null; opt_in_text: string | null; help_text: string | null;
   /** every account on the number, for a standard MO (else null) */
   number_sids: string[] | null;
+  /** their countries, in the same order */
+  number_countries: string[] | null;
 };
 
 
@@ -55,6 +58,9 @@ export function createRunActivities({ sql, config }: RunDeps) {
                a.opt_out_text, a.opt_in_text, a.help_text,
                CASE WHEN m.outcome = 'standard' THEN
                  ARRAY(SELECT na.sid FROM number_accounts na WHERE na.number = m.recipient ORDER BY na.sid) END AS number_sids,
+               CASE WHEN m.outcome = 'standard' THEN
+                 ARRAY(SELECT ac.country FROM number_accounts na JOIN accounts ac ON ac.sid = na.sid
+                       WHERE na.number = m.recipient ORDER BY na.sid) END AS number_countries,
                c.id AS c_id, c.keyword AS c_keyword, c.template_names, c.expires_at, c.trigger, c.expiry_message,
                c.expiry_sender, c.expiry_route, c.expiry_template_id, c.auto_reply, c.reply_at, c.forward,
                c.subscribe, c.unsubscribe,
@@ -201,7 +207,14 @@ async function prepareStandard(sql: Sql, m: MessageRow & StandardRow): Promise<R
   const sids = m.sid ? [m.sid] : (m.number_sids ?? []);
   if (change && sids.length > 0) {
     const type = change.kind;
-    plan.subscription = { type, logId: m.id, sids, msisdn: m.source, viaNumber: m.recipient, change, receivedAt: m.received_at.toISOString() };
+    // A customer number kept as the carrier wrote it (national, on a shared short code whose
+    // accounts are in different countries) is read in each account's own country, so that
+    // account's later sends, which name E.164 numbers, find the opt-out.
+    const msisdns = m.sid ? undefined : Object.fromEntries(sids.map((sid, i) => {
+      const country = m.number_countries?.[i] ?? null;
+      return [sid, customerE164(m.source, country ? country.trim() : null) ?? m.source];
+    }));
+    plan.subscription = { type, logId: m.id, sids, msisdn: m.source, ...(msisdns ? { msisdns } : {}), viaNumber: m.recipient, change, receivedAt: m.received_at.toISOString() };
     actions.push({ type, status: 'pending', detail: {} });
   }
   await recordPlan(sql, m.id, 'standard', actions, null);

@@ -44,20 +44,27 @@ export function checkAddresses(source: string, destination: string): void {
 /**
  * A single-part MO. SMPP gives an ESME no id for an MO, and an SMSC that never saw our
  * deliver_sm_resp delivers the same MO again (often with a new sequence_number), so the
- * carrier id is made from what the SMSC sent: the same octets from the same source to the same
- * destination within the redelivery window map to the id the first one got (`smpp_seen`), and
- * ingest stores that id once. The handset's message reference, when the SMSC passes it,
- * tells two identical texts apart.
+ * carrier id is made from what the SMSC sent: a deliver_sm whose content (coding, octets, the
+ * handset's message reference when the SMSC passes it) is that of the last MO from the same
+ * source to the same destination on this bind, within the redelivery window, is that MO again
+ * and maps to the id it got (`smpp_seen`, one row per source and destination); ingest stores
+ * that id once. Any other MO in between makes a repeated text a new message, so STOP, START,
+ * STOP is three messages; only the same text twice in a row, within the window and with no
+ * message reference, is taken for a redelivery.
  */
 export async function storeSingle(deps: MoStoreDeps, opts: MoStoreOptions, mo: Addressed, part: MoPart): Promise<{ id: string; duplicate: boolean }> {
-  const digest = sha256('single', mo.connectionId, mo.source, mo.destination, String(part.dataCoding), String(mo.userMessageReference ?? ''), part.octets);
+  const conversation = sha256('single', mo.connectionId, mo.source, mo.destination);
+  const digest = sha256('content', String(part.dataCoding), String(mo.userMessageReference ?? ''), part.octets);
   const fresh = `smpp:${mo.connectionId}:${digest.slice(0, 24)}:${Date.now().toString(36)}`;
   const windowSql = `${Math.ceil(opts.redeliveryWindowMs / 1000)} seconds`;
   const [seen] = await deps.sql<{ message_id: string }[]>`
-    INSERT INTO smpp_seen (digest, message_id) VALUES (${digest}, ${fresh})
+    INSERT INTO smpp_seen (digest, content, message_id) VALUES (${conversation}, ${digest}, ${fresh})
     ON CONFLICT (digest) DO UPDATE SET
-      message_id = CASE WHEN smpp_seen.first_at < now() - ${windowSql}::interval THEN excluded.message_id ELSE smpp_seen.message_id END,
-      first_at = CASE WHEN smpp_seen.first_at < now() - ${windowSql}::interval THEN now() ELSE smpp_seen.first_at END
+      message_id = CASE WHEN smpp_seen.content = excluded.content AND smpp_seen.first_at >= now() - ${windowSql}::interval
+                        THEN smpp_seen.message_id ELSE excluded.message_id END,
+      first_at = CASE WHEN smpp_seen.content = excluded.content AND smpp_seen.first_at >= now() - ${windowSql}::interval
+                      THEN smpp_seen.first_at ELSE now() END,
+      content = excluded.content
     RETURNING message_id`;
   const decoded = fitMoText(decodeText(part.octets, part.dataCoding));
   // Ingested every time, even when seen before: the first attempt may have stopped between the
@@ -88,7 +95,8 @@ type PartRow = { id: string; seq: number; data_coding: number; octets: Buffer; d
  * Joins and ingests every concatenated MO that is ready: all its parts are in, or its oldest
  * part has waited `reassemblyTimeoutMs` (then what came is stored, never dropped). `only`
  * limits it to one message's parts (the one whose part just came); `connectionIds` to the
- * binds this process holds (parts of a connection deleted meanwhile are joined by anyone).
+ * binds this process holds (parts of a connection deleted or disabled meanwhile, which no
+ * one holds, are joined by anyone).
  * Answers how many messages it stored.
  */
 export async function joinReady(deps: MoStoreDeps, opts: MoStoreOptions, scope: { connectionIds: string[]; only?: GroupKey }): Promise<number> {
@@ -101,7 +109,7 @@ export async function joinReady(deps: MoStoreDeps, opts: MoStoreOptions, scope: 
     WHERE message_id IS NULL
       ${only
         ? sql`AND connection_id = ${only.connection_id} AND source = ${only.source} AND destination = ${only.destination} AND ref = ${only.ref} AND total = ${only.total}`
-        : sql`AND (connection_id = ANY(${scope.connectionIds}::uuid[]) OR connection_id NOT IN (SELECT id FROM smpp_connections))`}
+        : sql`AND (connection_id = ANY(${scope.connectionIds}::uuid[]) OR connection_id NOT IN (SELECT id FROM smpp_connections WHERE enabled))`}
     GROUP BY connection_id, source, destination, ref, total
     HAVING count(DISTINCT seq) >= total OR min(received_at) < now() - ${timeout}::interval
     LIMIT 100`;
@@ -119,7 +127,20 @@ export async function joinReady(deps: MoStoreDeps, opts: MoStoreOptions, scope: 
   return stored;
 }
 
+/**
+ * One message's join, under a transaction-level advisory lock on its group: a sweep whose
+ * timeout passed and the join of its last part, or two processes during a lease takeover,
+ * would otherwise each store a message of what they read. The parts are re-read under the
+ * lock, so the second finds them joined.
+ */
 async function joinGroup(deps: MoStoreDeps, g: GroupKey): Promise<number> {
+  return deps.sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(hashtext(${`smpp-join:${g.connection_id}:${g.source}:${g.destination}:${g.ref}:${g.total}`}))`;
+    return joinLocked({ ...deps, sql: tx as unknown as Sql }, g);
+  });
+}
+
+async function joinLocked(deps: MoStoreDeps, g: GroupKey): Promise<number> {
   const { sql } = deps;
   const parts = await sql<PartRow[]>`
     SELECT id, seq, data_coding, octets, digest, received_at FROM smpp_parts

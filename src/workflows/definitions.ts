@@ -108,6 +108,8 @@ export type SubscriptionAction = {
   /** the accounts whose list changes: the configuration's, or for a standard keyword on a shared short code every account on it */
   sids: string[];
   msisdn: string;
+  /** the customer's number as each account's country reads it, where it differs by account */
+  msisdns?: Record<string, string>;
   viaNumber: string;
   change: SubscriptionChange;
   /** when the customer sent the message (ISO): later messages' changes win */

@@ -340,11 +340,15 @@ describe('SMPP ingest (SPEC §8)', () => {
         // A later, different message from the same handset is a new one.
         expect(await t.smsc.deliver(mo(a.number, { short_message: gsm('AGAIN later') }))).toBe(0);
         await s.hooks.waitFor('/smpp-again', 3);
+        // The first text again, after another one: the customer sent it again (STOP, START,
+        // STOP), not the SMSC.
+        expect(await t.smsc.deliver(single)).toBe(0);
+        await s.hooks.waitFor('/smpp-again', 4);
       });
-      expect((await inbound(ctx, a.number)).map((r) => r.message)).toEqual(['AGAIN single', 'AGAIN long message', 'AGAIN later']);
-      expect(s.hooks.to('/smpp-again')).toHaveLength(3);
+      expect((await inbound(ctx, a.number)).map((r) => r.message)).toEqual(['AGAIN single', 'AGAIN long message', 'AGAIN later', 'AGAIN single']);
+      expect(s.hooks.to('/smpp-again')).toHaveLength(4);
       const got = await t.admin('GET', `/${t.connectionId}`);
-      expect(got.body.state.counters).toMatchObject({ received: 7, duplicates: 3, errors: 0 });
+      expect(got.body.state.counters).toMatchObject({ received: 8, duplicates: 3, errors: 0 });
     } finally {
       await cleanup();
     }

@@ -251,6 +251,20 @@ describe('on a shared short code', () => {
     }
   });
 
+  it("reads a national customer number in each account's country when the accounts' countries differ", async () => {
+    const ctx = httpSmsContext('/shared-countries');
+    const a = await ctx.account({ kind: 'short_code', shared: true, country: 'IN', senders: ['ALPHA'] });
+    const b = await ctx.account({ kind: 'short_code', shared: true, number: a.number, country: 'GB', senders: ['BETA'] });
+    const list = (x: Account, customer: string) =>
+      x.call('GET', `/subscriptions?number=${encodeURIComponent(customer)}`).then((r) => r.body.data.map((d: any) => [d.sender_id, d.status]));
+    await ctx.withWorker(() => run(ctx, a, 'STOP', '07700900123'));
+    expect(await list(a, '+917700900123')).toEqual([['*', 'unsubscribed']]);
+    expect(await list(b, '+447700900123')).toEqual([['*', 'unsubscribed']]);
+    // so the GB account's own send to the customer, by E.164 number, finds the opt-out
+    const send = await b.call('POST', '/messages', { sender: 'BETA', to: '+447700900123', body: 'promo' });
+    expect(send).toMatchObject({ status: 403, body: { error: { code: 'opted_out' } } });
+  });
+
   it('refuses a standard word as a keyword on it', async () => {
     const ctx = s.h.context();
     const a = await ctx.account({ kind: 'short_code', shared: true });

@@ -2,6 +2,15 @@
 -- configuration on a number where they are on (every number, unless an operator turns them off).
 -- The trigger of migration 005 on `numbers` already tells every routing cache of a change.
 ALTER TABLE numbers ADD COLUMN standard_keywords boolean NOT NULL DEFAULT true;
+-- A number whose configurations already answer one of the words (SPEC §2's own examples use
+-- HELP and STOP) keeps them answering: turning the words on there would silently stop those
+-- configurations. An operator turns them on once the configurations have moved (the admin
+-- PATCH refuses while one still holds a word).
+UPDATE numbers n SET standard_keywords = false
+WHERE EXISTS (
+  SELECT 1 FROM config_keywords k
+  WHERE k.number = n.number
+    AND k.phrase IN ('STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE', 'START', 'YES', 'UNSTOP', 'HELP', 'INFO'));
 
 -- The account's confirmation texts; NULL sends the default (domain/standard-keywords.ts).
 ALTER TABLE accounts

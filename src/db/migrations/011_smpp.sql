@@ -49,8 +49,11 @@ CREATE INDEX smpp_parts_joined_age ON smpp_parts (received_at) WHERE message_id 
 
 -- Single-part MOs seen within the redelivery window, by digest of what the SMSC sent: the
 -- same deliver_sm delivered again maps to the same message id, which ingest stores once.
+-- The last single-part MO of each (connection, source, destination): a deliver_sm with the
+-- same content as that one, within the redelivery window, is the SMSC delivering it again.
 CREATE TABLE smpp_seen (
   digest      text PRIMARY KEY,
+  content     text NOT NULL,
   message_id  text NOT NULL,
   first_at    timestamptz NOT NULL DEFAULT now()
 );
