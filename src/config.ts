@@ -30,7 +30,8 @@ const envSchema = z.object({
   TEMPORAL_DEV_UI_PORT: number(8233),
   ADMIN_TOKEN: optionalString,
   INGEST_TOKEN: optionalString,
-  SMS_PROVIDER: z.enum(['log', 'http', 'kaleyra']).default('log'),
+  SMS_PROVIDER: z.enum(['log', 'http', 'kaleyra', 'smpp']).default('log'),
+  SMPP_PROVIDER_CONNECTION: optionalString,
   SMS_HTTP_URL: optionalString,
   KALEYRA_SID: optionalString,
   KALEYRA_API_KEY: optionalString,
@@ -79,8 +80,10 @@ export type Config = {
   adminToken: string | undefined;
   ingestToken: string | undefined;
   sms: {
-    provider: 'log' | 'http' | 'kaleyra';
+    provider: 'log' | 'http' | 'kaleyra' | 'smpp';
     httpUrl: string | undefined;
+    /** SMS_PROVIDER=smpp: the name of the SMPP connection (`/v1/admin/smpp-connections`) SMS are submitted over */
+    smppConnection: string | undefined;
     kaleyraSid: string | undefined;
     kaleyraApiKey: string | undefined;
     kaleyraBaseUrl: string;
@@ -123,6 +126,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.SMS_PROVIDER === 'http' && !e.SMS_HTTP_URL) throw new Error('invalid configuration: SMS_HTTP_URL is required when SMS_PROVIDER=http');
   if (e.SMS_PROVIDER === 'kaleyra' && (!e.KALEYRA_SID || !e.KALEYRA_API_KEY))
     throw new Error('invalid configuration: KALEYRA_SID and KALEYRA_API_KEY are required when SMS_PROVIDER=kaleyra');
+  if (e.SMS_PROVIDER === 'smpp' && !e.SMPP_PROVIDER_CONNECTION)
+    throw new Error('invalid configuration: SMPP_PROVIDER_CONNECTION (the name of an SMPP connection) is required when SMS_PROVIDER=smpp');
   return {
     port: e.PORT,
     host: e.HOST,
@@ -144,6 +149,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sms: {
       provider: e.SMS_PROVIDER,
       httpUrl: e.SMS_HTTP_URL,
+      smppConnection: e.SMPP_PROVIDER_CONNECTION,
       kaleyraSid: e.KALEYRA_SID,
       kaleyraApiKey: e.KALEYRA_API_KEY,
       kaleyraBaseUrl: e.KALEYRA_BASE_URL,

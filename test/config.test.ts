@@ -56,3 +56,10 @@ describe('SECRETS_KEY and PAYLOAD_KEY', () => {
     }
   });
 });
+
+describe('loadConfig: SMS_PROVIDER=smpp', () => {
+  it('names the SMPP connection SMS are submitted over, and needs one', () => {
+    expect(loadConfig({ SMS_PROVIDER: 'smpp', SMPP_PROVIDER_CONNECTION: ' smsc-1 ' }).sms).toMatchObject({ provider: 'smpp', smppConnection: 'smsc-1' });
+    expect(() => loadConfig({ SMS_PROVIDER: 'smpp' })).toThrow('SMPP_PROVIDER_CONNECTION');
+  });
+});

@@ -12,6 +12,7 @@ import { codecRoutes } from './routes/codec.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { deliveryReportRoutes } from './routes/delivery-reports.js';
 import { createIngestion } from '../ingest/ingest.js';
+import { gatewayRoutes } from './routes/gateways.js';
 import { inboundRoutes } from './routes/inbound.js';
 import { logRoutes } from './routes/logs.js';
 import { messageRoutes } from './routes/messages.js';
@@ -51,9 +52,10 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/:sid/receive-configs/*', routingWrites);
   app.use('/v1/:sid/receive-configs', routingWrites);
   app.route('/v1/admin/smpp-connections', smppConnectionRoutes(deps));
+  app.route('/v1/admin/gateways', gatewayRoutes({ ...deps, ingestion }));
   app.route('/v1/admin', adminRoutes(deps));
   app.route('/v1/inbound', inboundRoutes({ ...deps, ingestion }));
-  app.route('/v1/delivery-reports', deliveryReportRoutes(deps));
+  app.route('/v1/delivery-reports', deliveryReportRoutes({ ...deps, ingestion }));
   app.route('/v1/codec', codecRoutes(deps));
 
   const account = new Hono<AppEnv>();

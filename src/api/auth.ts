@@ -1,10 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Sql } from '../db/sql.js';
+import { DEFAULT_GATEWAY, type Gateway } from '../domain/gateways.js';
+import type { GatewayCache } from '../ingest/gateways.js';
 import { ApiError } from './errors.js';
 
 export type Account = { sid: string; name: string; country: string; timezone: string };
 export type AppEnv = { Variables: { account: Account } };
+export type GatewayEnv = { Variables: { gateway: Gateway } };
 
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -32,11 +35,18 @@ export function requireBearer(token: string, realm: string, opts: { queryParam?:
 }
 
 /**
- * The carrier side (SPEC §5 gateways): for now the default gateway's one credential,
- * `INGEST_TOKEN`. Per-gateway tokens replace the inside of this, not its callers.
+ * The carrier side (SPEC §5 gateways): `INGEST_TOKEN` is the default gateway; any other token
+ * is a gateway's, found by its SHA-256 (cached briefly; a revoked one is refused at once, see
+ * GatewayCache). The gateway is `c.get('gateway')` for the route.
  */
-export function requireGateway(tokens: { ingest: string }, opts: { queryParam?: string } = {}): MiddlewareHandler {
-  return requireBearer(tokens.ingest, 'ingest', opts);
+export function requireGateway(tokens: { ingest: string }, gateways: GatewayCache, opts: { queryParam?: string } = {}): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    const given = bearer(c.req.header('authorization')) ?? (opts.queryParam ? c.req.query(opts.queryParam) ?? null : null);
+    const gateway = !given ? null : sameSecret(given, tokens.ingest) ? DEFAULT_GATEWAY : await gateways.byTokenHash(hashKey(given));
+    if (!gateway) throw new ApiError(401, 'unauthorized', 'a valid gateway bearer token is required (INGEST_TOKEN or a gateway token)');
+    c.set('gateway', gateway);
+    await next();
+  };
 }
 
 /** Account routes `/v1/{sid}/...`: the `api-key` header of that account, and only that account. */

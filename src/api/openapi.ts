@@ -7,6 +7,7 @@ import { senderIdInput } from './routes/account.js';
 import { codecBody } from './routes/codec.js';
 import { bulkReplayInput } from './routes/deliveries.js';
 import { deliveryReportInput } from './routes/delivery-reports.js';
+import { gatewayInput, gatewayPatch } from './routes/gateways.js';
 import { steerInput } from './routes/logs.js';
 import { sendInput } from './routes/messages.js';
 import { standardTextsInput } from './routes/standard-keywords.js';
@@ -38,6 +39,18 @@ const ops: Record<string, Record<string, Op>> = {
     },
   },
   '/v1/admin/numbers/{number}/accounts': { post: { summary: 'Assign a number to an account', auth: 'admin', body: assignInput, status: 201, params: ['number'] } },
+  '/v1/admin/gateways': {
+    post: { summary: "Create a gateway (SPEC §5): a carrier's own ingest credential; the token is shown once, only its hash is kept", auth: 'admin', body: gatewayInput, status: 201, also: { 409: 'conflict: the name is taken' } },
+    get: { summary: 'Gateways (never their tokens), revoked ones included; INGEST_TOKEN is the default gateway and has no entry', auth: 'admin', status: 200 },
+  },
+  '/v1/admin/gateways/{id}': {
+    get: { summary: 'One gateway', auth: 'admin', status: 200, params: ['id'] },
+    patch: { summary: "Rename a gateway or change the numbers it may deliver to (null: any)", auth: 'admin', body: gatewayPatch, status: 200, params: ['id'] },
+    delete: { summary: 'Revoke a gateway: its token is refused (401) from the next request; the gateway and its messages are kept', auth: 'admin', status: 204, params: ['id'] },
+  },
+  '/v1/admin/gateways/{id}/revoke': {
+    post: { summary: 'Revoke a gateway, answering with it (revoked_at set)', auth: 'admin', status: 200, params: ['id'] },
+  },
   '/v1/admin/smpp-connections': {
     post: { summary: 'Create an SMPP bind to an SMSC (SPEC §8); the password is write-only', auth: 'admin', body: smppConnectionInput, status: 201, also: { 409: 'conflict: the name is taken' } },
     get: { summary: 'SMPP connections with their live state (bound, last error, counters)', auth: 'admin', status: 200 },
@@ -105,8 +118,12 @@ const ops: Record<string, Record<string, Op>> = {
     delete: { summary: 'Delete a receive configuration', auth: 'account', status: 204, params: ['sid', 'id'] },
   },
   '/v1/inbound': {
-    post: { summary: 'Ingest one MO message; 202 once stored', auth: 'ingest', body: inboundInputSchema, status: 202 },
-    get: { summary: 'Ingest one MO message from query parameters (token may be given as ?token=)', auth: 'ingest', status: 202, query: ['id', 'source', 'recipient', 'message', 'operator', 'circle', 'received_at', 'token'] },
+    post: {
+      summary: "Ingest one MO message; 202 once stored. A carrier id is unique per gateway: another gateway's id is stored as gw:<gateway id>:<carrier id>",
+      auth: 'ingest', body: inboundInputSchema, status: 202,
+      also: { 403: 'number_not_allowed: the gateway is limited to other numbers (field recipient)' },
+    },
+    get: { summary: 'Ingest one MO message from query parameters (token may be given as ?token=)', auth: 'ingest', status: 202, also: { 403: 'number_not_allowed: the gateway is limited to other numbers' }, query: ['id', 'source', 'recipient', 'message', 'operator', 'circle', 'received_at', 'token'] },
   },
   '/v1/delivery-reports': {
     post: {
@@ -173,7 +190,7 @@ export function openApiDocument(extra: Record<string, Record<string, Op>> = {}) 
     components: {
       securitySchemes: {
         adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
-        ingestToken: { type: 'http', scheme: 'bearer', description: 'INGEST_TOKEN' },
+        ingestToken: { type: 'http', scheme: 'bearer', description: "a gateway's token (POST /v1/admin/gateways), or INGEST_TOKEN for the default gateway" },
         apiKey: { type: 'apiKey', in: 'header', name: 'api-key' },
       },
     },

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { MatchResult } from '../domain/matching.js';
+import { assertGatewayServes, messageIdFor, type Gateway } from '../domain/gateways.js';
 import { MAX_CARRIER_ID, readMoMetadata } from '../domain/mo-metadata.js';
 import { normalizeNumber } from '../domain/phone.js';
+import { GatewayCache } from './gateways.js';
 import { customerNumber, matchRoute, RoutingCache } from './routing.js';
 import { customerKey, IngestLoad, RunStarter, type StarterDeps, type StarterOptions } from './starter.js';
 import { MessageWriter, type StoredMessage } from './writer.js';
@@ -32,37 +34,54 @@ export type IngestResult = {
 export type IngestDeps = { routing: RoutingCache; writer: MessageWriter; starter: RunStarter };
 
 /** The parts of ingest one API process shares between its requests. */
-export type Ingestion = IngestDeps & { load: IngestLoad };
+export type Ingestion = IngestDeps & { load: IngestLoad; gateways: GatewayCache };
 
 export function createIngestion(deps: Omit<StarterDeps, 'load'>, starterOptions: StarterOptions = {}): Ingestion {
   const load = new IngestLoad();
   return {
     load,
     routing: new RoutingCache(deps.sql),
+    gateways: new GatewayCache(deps.sql),
     writer: new MessageWriter(deps.sql),
     starter: new RunStarter({ ...deps, load }, starterOptions),
   };
 }
 
+/** Where an MO came from, beside what it says. */
+export type IngestSource = {
+  /** what the channel itself noted (an SMPP coding read as best it could be, parts of a long MO that never came) */
+  notes?: string[];
+  /**
+   * The gateway whose credential delivered it over HTTP (SPEC §5): its carrier id is scoped to
+   * it (`messageIdFor`) and its number limit applies. Absent: the default gateway.
+   */
+  gateway?: Gateway;
+  /** SMPP: the connection's gateway, recorded only; the id, made by us per connection, is unique as it is */
+  gatewayId?: string | null;
+};
+
 /**
  * SPEC §3 and §5: the message is matched (against the in-process routing cache) and stored
  * (one INSERT, group-committed with concurrent requests) before anyone is told it was
  * accepted; a repeated carrier id returns the first answer and starts nothing. Its run is
- * started in the background, after the answer. `extra.notes`: what the channel itself noted
- * (an SMPP coding read as best it could be, parts of a long MO that never came).
+ * started in the background, after the answer. A gateway limited to some numbers sending to
+ * another is refused (403 naming `recipient`) before anything is stored.
  */
-export async function ingest(deps: IngestDeps, input: InboundInput, extra: { notes?: string[] } = {}): Promise<{ result: IngestResult; duplicate: boolean }> {
+export async function ingest(deps: IngestDeps, input: InboundInput, extra: IngestSource = {}): Promise<{ result: IngestResult; duplicate: boolean }> {
   const now = new Date();
   const meta = readMoMetadata(input, now);
-  const id = meta.id ?? randomUUID();
+  const gatewayId = extra.gateway ? extra.gateway.id : (extra.gatewayId ?? null);
+  const id = meta.id === null ? randomUUID() : extra.gateway ? messageIdFor(extra.gateway.id, meta.id) : meta.id;
   const receivedAt = meta.receivedAt ?? now;
   const { recipient, route } = await deps.routing.lookup(normalizeNumber(input.recipient));
+  // After the lookup: a carrier's national form of a number is read as the number it stands for.
+  if (extra.gateway) assertGatewayServes(extra.gateway, recipient);
   const match = matchRoute(route, input.message, receivedAt);
   const source = customerNumber(normalizeNumber(input.source), recipient, route, match.sid);
   const needsRun = match.outcome === 'keyword' || match.outcome === 'expired' || match.outcome === 'default' || match.outcome === 'standard';
 
   const written = await deps.writer.write({
-    id, sid: match.sid, source, recipient, message: input.message, operator: meta.operator,
+    id, gatewayId, sid: match.sid, source, recipient, message: input.message, operator: meta.operator,
     circle: meta.circle, receivedAt, notes: [...meta.notes, ...(extra.notes ?? [])], keyword: match.keyword, outcome: match.outcome, configId: match.configId,
     matchedWords: match.matchedWords, workflowId: needsRun ? workflowIdFor(id) : null, needsRun,
   });

@@ -7,6 +7,8 @@ export type NewMessage = {
   outcome: string; configId: string | null; matchedWords: number; workflowId: string | null; needsRun: boolean;
   /** what was odd about the carrier's metadata (SPEC §5: stored with a note, not refused) */
   notes: string[];
+  /** the gateway that delivered it (SPEC §5); null: the default gateway */
+  gatewayId: string | null;
 };
 
 export type StoredMessage = {
@@ -106,15 +108,15 @@ async function insertMessages(sql: Sql, ms: NewMessage[]): Promise<Map<string, W
         ${col((m) => m.circle)}::text[], ${col((m) => m.receivedAt.toISOString())}::timestamptz[], ${col((m) => m.keyword)}::text[],
         ${col((m) => m.outcome)}::text[], ${col((m) => m.configId)}::uuid[], ${col((m) => m.matchedWords)}::int[],
         ${col((m) => m.workflowId)}::text[], ${col((m) => (m.needsRun ? 'pending' : 'none'))}::text[],
-        ${col((m) => (m.notes.length ? JSON.stringify(m.notes) : null))}::text[]
+        ${col((m) => (m.notes.length ? JSON.stringify(m.notes) : null))}::text[], ${col((m) => m.gatewayId)}::uuid[]
       ) WITH ORDINALITY AS i (id, sid, source, recipient, message, operator, circle, received_at, keyword, outcome,
-                              config_id, matched_words, workflow_id, dispatch_state, notes, ord)
+                              config_id, matched_words, workflow_id, dispatch_state, notes, gateway_id, ord)
     ), ins AS (
       INSERT INTO inbound_messages (id, sid, source, recipient, message, operator, circle, received_at,
-                                    keyword, outcome, config_id, matched_words, workflow_id, dispatch_state, ingest_notes)
+                                    keyword, outcome, config_id, matched_words, workflow_id, dispatch_state, ingest_notes, gateway_id)
       SELECT id, sid, source, recipient, message, operator, circle, received_at,
              keyword, outcome, config_id, matched_words, workflow_id, dispatch_state,
-             coalesce(ARRAY(SELECT jsonb_array_elements_text(notes::jsonb)), '{}')
+             coalesce(ARRAY(SELECT jsonb_array_elements_text(notes::jsonb)), '{}'), gateway_id
       FROM input ORDER BY ord
       ON CONFLICT (id) DO NOTHING
       RETURNING id, seq, sid, recipient, source, keyword, outcome, config_id, workflow_id, dispatch_state

@@ -9,7 +9,7 @@ export type EmailDeps = { sql: Sql; mailer: Mailer; mailFrom: string };
 export type OutboxRow = {
   id: string; sid: string | null; log_id: string | null; channel: 'sms' | 'email'; purpose: string; sender: string;
   recipient: string; subject: string | null; body: string; route: string | null; template_id: string | null;
-  provider: string; status: string; attempts: number; provider_message_id: string | null; provider_response: unknown;
+  provider: string; status: string; attempts: number; provider_message_id: string | null; provider_part_ids: string[] | null; provider_response: unknown;
   last_error: string | null; delivery_status: string | null; delivery_error_code: string | null; delivery_reported_at: Date | null;
   created_at: Date; updated_at: Date;
 };
@@ -124,7 +124,7 @@ export async function sendSms(deps: SmsDeps, s: SmsSend, who: Claimant = API_CLA
     // A gateway quick enough to report delivery before this UPDATE has said more than 'sent'.
     const [row] = await sql<OutboxRow[]>`
       UPDATE outbox SET status = CASE WHEN status IN ('delivered', 'undelivered') THEN status ELSE 'sent' END,
-             provider_message_id = ${result.providerMessageId},
+             provider_message_id = ${result.providerMessageId}, provider_part_ids = ${result.providerPartIds ?? null},
              provider_response = ${sql.json(result.response as never)}, last_error = NULL, updated_at = now()
       WHERE id = ${s.id} RETURNING *`;
     return { outcome: 'sent', row: row! };

@@ -2,12 +2,18 @@ import type { Config } from '../config.js';
 import { httpSendError, TransientSendError } from './errors.js';
 
 export type SmsRequest = { id: string; sender: string; to: string; body: string; route: string | null; template_id: string | null };
-export type SmsResult = { status: 'sent'; providerMessageId: string | null; response: unknown };
+export type SmsResult = {
+  status: 'sent'; providerMessageId: string | null; response: unknown;
+  /** every part's id, when the provider sent the SMS in parts that are reported on one by one (SMPP) */
+  providerPartIds?: string[];
+};
 
 /** Where SMS go (SPEC §7 SMS_PROVIDER). Errors are PermanentSendError or TransientSendError. */
 export interface SmsProvider {
-  readonly name: 'log' | 'http' | 'kaleyra';
+  readonly name: Config['sms']['provider'];
   send(req: SmsRequest): Promise<SmsResult>;
+  /** lets go of what the provider holds open (an SMPP bind) */
+  close?(): Promise<void>;
 }
 
 const TIMEOUT_MS = 15_000;
@@ -79,14 +85,21 @@ export function kaleyraProvider(opts: { baseUrl: string; sid: string; apiKey: st
 
 /**
  * Whether SMS sent through this provider come back with delivery reports, so that a run waits
- * for them (DELIVERY_REPORT_WAIT_SECONDS). `log` sends nothing, so nothing ever reports.
+ * for them (DELIVERY_REPORT_WAIT_SECONDS). `log` sends nothing, so nothing ever reports; `smpp`
+ * asks for receipts (`registered_delivery`).
  */
 export function providerReportsDelivery(provider: Config['sms']['provider']): boolean {
   return provider !== 'log';
 }
 
+/**
+ * The HTTP providers and `log`. `smpp` needs PostgreSQL and Temporal besides the configuration:
+ * `createSms` (runtime/sms.ts) makes it, and every process makes its provider there.
+ */
 export function createSmsProvider(config: Config): SmsProvider {
   switch (config.sms.provider) {
+    case 'smpp':
+      throw new Error('SMS_PROVIDER=smpp: the provider is made by createSms (runtime/sms.ts)');
     case 'http':
       return httpProvider(config.sms.httpUrl!);
     case 'kaleyra':

@@ -13,6 +13,7 @@ import { createMailer } from '../outbound/mailer.js';
 import { createSmsProvider } from '../outbound/sms-providers.js';
 import { startSmppBinds } from '../smpp/binds.js';
 import { createWorker } from '../worker/worker.js';
+import { createSms } from './sms.js';
 import { resolveDatabase } from './database.js';
 import { resolveKeys } from './keys.js';
 import { temporalDataConverter } from './payload-codec.js';
@@ -63,9 +64,11 @@ export async function startApi(opts: { config: Config; sql: Sql; temporal: Tempo
   const { config, sql, temporal, tokens, log } = opts;
   const ingestion = createIngestion({ sql, temporal: temporal.client, config, log, eagerStart: temporal.eagerStart });
   await ingestion.routing.listen();
+  await ingestion.gateways.listen();
   // SMPP binds (SPEC §8) run in every API process; a lease per connection lets one bind it.
-  const smpp = startSmppBinds({ sql, ingestion, secrets: requireKeyring(config.keys.secrets, 'SECRETS_KEY'), log });
-  const app = createApp({ sql, temporal: temporal.client, config, tokens, sms: createSmsProvider(config), log, ingestion, smpp });
+  const smpp = startSmppBinds({ sql, ingestion, secrets: requireKeyring(config.keys.secrets, 'SECRETS_KEY'), log, temporal: temporal.client });
+  const sms = createSms(config, { sql, ingestion, temporal: temporal.client, log });
+  const app = createApp({ sql, temporal: temporal.client, config, tokens, sms, log, ingestion, smpp });
   const dispatcher = startDispatcher({ sql, starter: ingestion.starter, dispatchIntervalMs: config.dispatchIntervalMs, log });
   const server = await new Promise<ReturnType<typeof serve>>((res) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => res(s));
@@ -77,9 +80,11 @@ export async function startApi(opts: { config: Config; sql: Sql; temporal: Tempo
     stop: async () => {
       await new Promise<void>((res) => server.close(() => res()));
       await smpp.stop();
+      await sms.close?.();
       await dispatcher.stop();
       await ingestion.starter.drain();
       await ingestion.routing.close();
+      await ingestion.gateways.close();
     },
   };
 }
@@ -87,16 +92,21 @@ export async function startApi(opts: { config: Config; sql: Sql; temporal: Tempo
 export async function startWorker(opts: { config: Config; sql: Sql; address: string; log: (l: string) => void }): Promise<Stoppable & { connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: opts.address });
   const mailer = createMailer(opts.config);
+  const client = new Client({ connection, namespace: opts.config.temporal.namespace, dataConverter: temporalDataConverter(opts.config.keys.payload) });
+  // SMS_PROVIDER=smpp binds from here too: MOs the SMSC delivers on that bind are ingested here.
+  const ingestion = opts.config.sms.provider === 'smpp' ? createIngestion({ sql: opts.sql, temporal: client, config: opts.config, log: opts.log }) : null;
+  await ingestion?.routing.listen();
+  await ingestion?.gateways.listen();
+  const sms = ingestion ? createSms(opts.config, { sql: opts.sql, ingestion, temporal: client, log: opts.log }) : createSmsProvider(opts.config);
   const worker = await createWorker({
     connection,
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.config.temporal.taskQueue,
-    deps: { sql: opts.sql, config: opts.config, sms: createSmsProvider(opts.config), mailer },
+    deps: { sql: opts.sql, config: opts.config, sms, mailer },
   });
   const running = worker.run();
   running.catch((e) => opts.log(`worker stopped: ${String(e)}`));
   // Retention runs on a Temporal schedule, never on a timer in a process (SPEC §9).
-  const client = new Client({ connection, namespace: opts.config.temporal.namespace, dataConverter: temporalDataConverter(opts.config.keys.payload) });
   await ensureRetentionSchedule(client, opts.config).catch((e) =>
     opts.log(`retention schedule not set up: ${String(e)}`),
   );
@@ -106,6 +116,10 @@ export async function startWorker(opts: { config: Config; sql: Sql; address: str
       // The SDK also stops workers on SIGINT/SIGTERM by itself; shut down only a running one.
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => {});
+      await sms.close?.();
+      await ingestion?.starter.drain();
+      await ingestion?.routing.close();
+      await ingestion?.gateways.close();
       await connection.close();
       mailer.close();
     },

@@ -3,7 +3,9 @@ import { rootCertificates as tlsRootCertificates } from 'node:tls';
 import smpp from 'smpp';
 import type { PDU, Session } from 'smpp';
 import { isMo, readDeliverSm, smppNumber, type DeliverSmFields } from '../domain/smpp-text.js';
+import { isDeliveryReceipt } from '../domain/smpp-receipts.js';
 import { checkAddresses, joinReady, storePart, storeSingle, UnstorableMo, type MoStoreDeps, type MoStoreOptions } from './mo-store.js';
+import { recordReceipt, type ReceiptDeps } from './receipts.js';
 
 /**
  * The package decodes short_message and message_payload of every PDU it reads, one PDU at a
@@ -80,7 +82,7 @@ export class SmppBind {
 
   constructor(
     readonly config: BindConfig,
-    private readonly deps: MoStoreDeps & { log: (line: string) => void },
+    private readonly deps: MoStoreDeps & ReceiptDeps,
     private readonly store: MoStoreOptions,
     private readonly timings: BindTimings,
   ) {}
@@ -117,6 +119,36 @@ export class SmppBind {
     }
     this.status.state = 'stopped';
     this.status.bound_since = null;
+  }
+
+  /** Resolves once bound (at once when bound already); rejects after `timeoutMs` or when stopped. */
+  async whenBound(timeoutMs: number): Promise<Session> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(this.status.state === 'bound' && this.session)) {
+      if (this.stopped) throw new Error('bind stopped');
+      if (Date.now() > deadline) throw new Error(`not bound within ${timeoutMs} ms${this.status.last_error ? ` (${this.status.last_error})` : ''}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this.session;
+  }
+
+  /**
+   * Sends a PDU on the bound session and resolves with its response; rejects when not bound
+   * within `timeoutMs`, or when no response comes within it (the bind may then be half-open).
+   */
+  async request(pdu: PDU, timeoutMs: number): Promise<PDU> {
+    const session = await this.whenBound(timeoutMs);
+    return new Promise<PDU>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${pdu.command}_resp within ${timeoutMs} ms`)), timeoutMs);
+      const sent = session.send(pdu, (resp: PDU) => {
+        clearTimeout(timer);
+        resolve(resp);
+      });
+      if (!sent) {
+        clearTimeout(timer);
+        reject(new Error(`${pdu.command} not sent: the bind is closing`));
+      }
+    });
   }
 
   private fail(message: string): void {
@@ -213,9 +245,12 @@ export class SmppBind {
       session.send(pdu.response({ command_status: ESME_RX_T_APPN }));
       return;
     }
-    const work = this.handle(pdu).then(
-      (status) => {
+    let after: Promise<void> | null = null;
+    const work = this.handle(pdu, (p) => (after = p)).then(
+      async (status) => {
         session.send(pdu.response({ command_status: status }));
+        // A receipt's signal to its run goes after the answer: a slow Temporal never holds the SMSC.
+        await after;
       },
       () => {},
     );
@@ -223,12 +258,26 @@ export class SmppBind {
     void work.finally(() => this.inFlight.delete(work));
   }
 
-  /** The command_status to answer with: ROK only once the MO (or its part) is stored. */
-  private async handle(pdu: PDU): Promise<number> {
+  /**
+   * The command_status to answer with: ROK only once the MO (or its part, or the delivery
+   * receipt) is stored. `then` takes work to finish after the answer (a receipt's signal).
+   */
+  private async handle(pdu: PDU, then: (p: Promise<void>) => void): Promise<number> {
     const fields = pdu as unknown as DeliverSmFields & { source_addr?: string; source_addr_ton?: number; destination_addr?: string; dest_addr_ton?: number; user_message_reference?: number };
+    if (isDeliveryReceipt(fields.esm_class)) {
+      this.status.counters.receipts++;
+      try {
+        const { signal } = await recordReceipt(this.deps, fields);
+        if (signal) then(signal);
+        return ESME_ROK;
+      } catch (e) {
+        this.status.counters.errors++;
+        this.fail(`recording a delivery receipt: ${e instanceof Error ? e.message : String(e)}`);
+        return ESME_RX_T_APPN;
+      }
+    }
     if (!isMo(fields.esm_class)) {
-      // Delivery receipts update the outbox once SMPP sends SMS (issue 9, part 2); until then
-      // they are acknowledged so the SMSC does not hold them.
+      // SME acknowledgements and intermediate notifications: nothing to keep.
       this.status.counters.receipts++;
       return ESME_ROK;
     }

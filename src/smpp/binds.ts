@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/sql.js';
 import type { Keyring } from '../domain/keyring.js';
 import { openSecret } from '../domain/profile-secrets.js';
@@ -50,7 +51,8 @@ export class SmppBinds {
   readonly options: SmppOptions;
 
   constructor(
-    private readonly deps: { sql: Sql; ingestion: Ingestion; secrets: Keyring; log: (line: string) => void },
+    /** `temporal` tells runs of the delivery receipts the binds receive (SPEC §8); without it they are recorded only */
+    private readonly deps: { sql: Sql; ingestion: Ingestion; secrets: Keyring; log: (line: string) => void; temporal?: Client | null },
     options: Partial<SmppOptions> = {},
   ) {
     this.options = { ...SMPP_DEFAULTS, ...options };

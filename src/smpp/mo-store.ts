@@ -57,7 +57,8 @@ export async function storeSingle(deps: MoStoreDeps, opts: MoStoreOptions, mo: A
   const digest = sha256('content', String(part.dataCoding), String(mo.userMessageReference ?? ''), part.octets);
   const fresh = `smpp:${mo.connectionId}:${digest.slice(0, 24)}:${Date.now().toString(36)}`;
   const windowSql = `${Math.ceil(opts.redeliveryWindowMs / 1000)} seconds`;
-  const [seen] = await deps.sql<{ message_id: string }[]>`
+  // The connection's gateway (SPEC §5) comes along: the MO is recorded under it (null: default).
+  const [seen] = await deps.sql<{ message_id: string; gateway_id: string | null }[]>`
     INSERT INTO smpp_seen (digest, content, message_id) VALUES (${conversation}, ${digest}, ${fresh})
     ON CONFLICT (digest) DO UPDATE SET
       message_id = CASE WHEN smpp_seen.content = excluded.content AND smpp_seen.first_at >= now() - ${windowSql}::interval
@@ -65,14 +66,14 @@ export async function storeSingle(deps: MoStoreDeps, opts: MoStoreOptions, mo: A
       first_at = CASE WHEN smpp_seen.content = excluded.content AND smpp_seen.first_at >= now() - ${windowSql}::interval
                       THEN smpp_seen.first_at ELSE now() END,
       content = excluded.content
-    RETURNING message_id`;
+    RETURNING message_id, (SELECT gateway_id FROM smpp_connections WHERE id = ${mo.connectionId}) AS gateway_id`;
   const decoded = fitMoText(decodeText(part.octets, part.dataCoding));
   // Ingested every time, even when seen before: the first attempt may have stopped between the
   // two statements; a stored id is answered as a duplicate and starts nothing.
   const { result, duplicate } = await ingest(
     deps.ingestion,
     { id: seen!.message_id, source: mo.source, recipient: mo.destination, message: decoded.text },
-    { notes: [...part.notes, ...decoded.notes] },
+    { notes: [...part.notes, ...decoded.notes], gatewayId: seen!.gateway_id },
   );
   return { id: result.id, duplicate };
 }
@@ -142,8 +143,10 @@ async function joinGroup(deps: MoStoreDeps, g: GroupKey): Promise<number> {
 
 async function joinLocked(deps: MoStoreDeps, g: GroupKey): Promise<number> {
   const { sql } = deps;
-  const parts = await sql<PartRow[]>`
-    SELECT id, seq, data_coding, octets, digest, received_at FROM smpp_parts
+  const parts = await sql<(PartRow & { gateway_id: string | null })[]>`
+    SELECT id, seq, data_coding, octets, digest, received_at,
+           (SELECT gateway_id FROM smpp_connections WHERE id = ${g.connection_id}) AS gateway_id
+    FROM smpp_parts
     WHERE message_id IS NULL AND connection_id = ${g.connection_id} AND source = ${g.source}
       AND destination = ${g.destination} AND ref = ${g.ref} AND total = ${g.total}
     ORDER BY id`;
@@ -160,7 +163,7 @@ async function joinLocked(deps: MoStoreDeps, g: GroupKey): Promise<number> {
   const { duplicate } = await ingest(
     deps.ingestion,
     { id, source: g.source, recipient: g.destination, message: joined.text, received_at: receivedAt.toISOString() },
-    { notes: joined.notes },
+    { notes: joined.notes, gatewayId: parts[0]!.gateway_id },
   );
   await sql`UPDATE smpp_parts SET message_id = ${id} WHERE id = ANY(${chosen.map((p) => p.id)}::bigint[])`;
   return duplicate ? 0 : 1;

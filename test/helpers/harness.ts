@@ -7,7 +7,8 @@ import type { RunStarter } from '../../src/ingest/starter.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { generateKey } from '../../src/domain/keyring.js';
 import { createMailer } from '../../src/outbound/mailer.js';
-import { createSmsProvider } from '../../src/outbound/sms-providers.js';
+import type { SmsProvider } from '../../src/outbound/sms-providers.js';
+import { createSms } from '../../src/runtime/sms.js';
 import { failureConverterPath, temporalDataConverter } from '../../src/runtime/payload-codec.js';
 import { connectTemporal } from '../../src/runtime/temporal.js';
 import { createWorker } from '../../src/worker/worker.js';
@@ -80,6 +81,7 @@ export class Harness {
   async close(): Promise<void> {
     // Background run starts must end before their connection and schema go away.
     await Promise.all(this.contexts.map((c) => c.starter.drain()));
+    await Promise.all(this.contexts.map((c) => c.sms.close?.()));
     await this.unreachable?.close();
     await this.db.drop();
   }
@@ -88,13 +90,16 @@ export class Harness {
 export class Ctx {
   readonly app;
   readonly ingestion: Ingestion;
+  /** the API's provider (SMS_PROVIDER=smpp binds on its first send) */
+  readonly sms: SmsProvider;
   constructor(
     readonly h: Harness,
     readonly config: Config,
     readonly client: Client,
   ) {
     this.ingestion = createIngestion({ sql: h.sql, temporal: client, config });
-    this.app = createApp({ sql: h.sql, temporal: client, config, tokens: { admin: ADMIN_TOKEN, ingest: INGEST_TOKEN }, sms: createSmsProvider(config), ingestion: this.ingestion });
+    this.sms = createSms(config, { sql: h.sql, ingestion: this.ingestion, temporal: client });
+    this.app = createApp({ sql: h.sql, temporal: client, config, tokens: { admin: ADMIN_TOKEN, ingest: INGEST_TOKEN }, sms: this.sms, ingestion: this.ingestion });
   }
 
   get starter(): RunStarter {
@@ -152,14 +157,20 @@ export class Ctx {
   async withWorker<T>(fn: () => Promise<T>): Promise<T> {
     const env = this.h.env;
     if (!env) throw new Error('this harness has no Temporal server');
+    // The worker's own provider, as a worker process has (SMS_PROVIDER=smpp: its own bind).
+    const sms = createSms(this.config, { sql: this.h.sql, ingestion: this.ingestion, temporal: this.client });
     const worker = await createWorker({
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       taskQueue: this.config.temporal.taskQueue,
-      deps: { sql: this.h.sql, config: this.config, sms: createSmsProvider(this.config), mailer: createMailer(this.config) },
+      deps: { sql: this.h.sql, config: this.config, sms, mailer: createMailer(this.config) },
       workflowBundle: await workflowBundle(this.config.keys.payload ? { failureConverterPath } : {}),
     });
-    return worker.runUntil(fn);
+    try {
+      return await worker.runUntil(fn);
+    } finally {
+      await sms.close?.();
+    }
   }
 
   /** Waits for a message's run to finish and returns its final state. */

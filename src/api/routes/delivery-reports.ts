@@ -1,13 +1,11 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { deliveryStatus, KANNEL_DLR_TYPES } from '../../domain/delivery-reports.js';
 import { MAX_CARRIER_ID, parseCarrierTime } from '../../domain/mo-metadata.js';
-import { recordDeliveryReport } from '../../outbound/delivery-reports.js';
-import { errorChain, isTemporalUnreachable } from '../../runtime/temporal.js';
-import { deliveryReportSignal, workflowIdFor } from '../../workflows/definitions.js';
-import { requireGateway } from '../auth.js';
+import { recordDeliveryReport, signalDeliveryReport } from '../../outbound/delivery-reports.js';
+import { requireGateway, type GatewayEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
+import type { Ingestion } from '../../ingest/ingest.js';
 import { fromZod, parseJson, rejectNul } from '../errors.js';
 
 const scalar = (what: string) => z.union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? 'is required' : `must be ${what}`) });
@@ -52,24 +50,12 @@ function reportedAt(raw: string | number | null | undefined, notes: string[]): D
  * for every report it could read, also one naming no SMS we know (`matched: false`): a gateway
  * that retried errors would only send it again and again.
  */
-export function deliveryReportRoutes(deps: AppDeps) {
-  const app = new Hono();
+export function deliveryReportRoutes(deps: AppDeps & { ingestion: Ingestion }) {
+  const app = new Hono<GatewayEnv>();
   const { sql, temporal } = deps;
 
-  async function signalRun(logId: string, report: DeliveryReportInput, outboxId: string): Promise<'signalled' | 'ended' | 'not_signalled'> {
-    const workflowId = workflowIdFor(logId);
-    try {
-      await temporal.withDeadline(Date.now() + 3000, () =>
-        temporal.workflow.getHandle(workflowId).signal(deliveryReportSignal, { message_id: report.message_id, status: report.status, outbox_id: outboxId }));
-      return 'signalled';
-    } catch (err) {
-      // A run that has ended waits for nothing; the outbox row has the report.
-      if (err instanceof WorkflowNotFoundError) return 'ended';
-      // The run, still waiting, keeps the SMS open until its window ends.
-      deps.log?.(`delivery report for ${outboxId} not signalled to ${workflowId}${isTemporalUnreachable(err) ? ' (Temporal unreachable)' : ''}: ${errorChain(err)}`);
-      return 'not_signalled';
-    }
-  }
+  const signalRun = (logId: string, report: DeliveryReportInput, outboxId: string) =>
+    signalDeliveryReport(temporal, deps.log, { logId, outboxId, messageId: report.message_id, status: report.status });
 
   async function handle(report: DeliveryReportInput) {
     const notes: string[] = [];
@@ -84,10 +70,11 @@ export function deliveryReportRoutes(deps: AppDeps) {
     };
   }
 
-  app.post('/', requireGateway(deps.tokens), async (c) => c.json(await handle(await parseJson(c, deliveryReportInput)), 202));
+  // Any live gateway's token, as for MOs (SPEC §5); reports name our SMS, not a number, so a gateway's number limit does not apply.
+  app.post('/', requireGateway(deps.tokens, deps.ingestion.gateways), async (c) => c.json(await handle(await parseJson(c, deliveryReportInput)), 202));
 
   // Gateways that call a URL (Kannel's dlr-url) put the report, and the token, in the query.
-  app.get('/', requireGateway(deps.tokens, { queryParam: 'token' }), async (c) => {
+  app.get('/', requireGateway(deps.tokens, deps.ingestion.gateways, { queryParam: 'token' }), async (c) => {
     const { token: _token, ...query } = c.req.query();
     rejectNul(query);
     const parsed = deliveryReportInput.safeParse(query);

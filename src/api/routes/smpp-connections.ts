@@ -18,6 +18,8 @@ const fields = {
   bind_type: z.enum(['transceiver', 'receiver']),
   tls: z.boolean(),
   enabled: z.boolean(),
+  max_tps: z.number().int().min(1).max(10000).describe('submit_sm per second at most, per sending process (SMS_PROVIDER=smpp)'),
+  gateway_id: z.uuid().nullable().describe('the gateway (SPEC §5) its MOs are recorded under; null: the default gateway'),
 };
 
 export const smppConnectionInput = z
@@ -27,6 +29,8 @@ export const smppConnectionInput = z
     bind_type: fields.bind_type.default('transceiver'),
     tls: fields.tls.default(false),
     enabled: fields.enabled.default(true),
+    max_tps: fields.max_tps.default(10),
+    gateway_id: fields.gateway_id.default(null),
   })
   .strict();
 
@@ -34,7 +38,7 @@ export const smppConnectionPatch = z.object(fields).partial().strict();
 
 type Row = {
   id: string; name: string; host: string; port: number; system_id: string; system_type: string; bind_type: string;
-  tls: boolean; enabled: boolean; created_at: Date; updated_at: Date;
+  tls: boolean; enabled: boolean; max_tps: number; gateway_id: string | null; created_at: Date; updated_at: Date;
   holder: string | null; until: Date | null; status: Record<string, unknown> | null; held: boolean;
 };
 
@@ -54,7 +58,7 @@ export function smppConnectionRoutes(deps: AppDeps & { smpp?: SmppBinds }) {
   const changed = () => void deps.smpp?.refresh();
 
   const select = (where: ReturnType<typeof sql>) => sql<Row[]>`
-    SELECT c.id, c.name, c.host, c.port, c.system_id, c.system_type, c.bind_type, c.tls, c.enabled, c.created_at, c.updated_at,
+    SELECT c.id, c.name, c.host, c.port, c.system_id, c.system_type, c.bind_type, c.tls, c.enabled, c.max_tps, c.gateway_id, c.created_at, c.updated_at,
            b.holder, b.until, b.status, coalesce(b.until > now(), false) AS held
     FROM smpp_connections c LEFT JOIN smpp_binds b ON b.connection_id = c.id
     ${where} ORDER BY c.name`;
@@ -77,6 +81,7 @@ export function smppConnectionRoutes(deps: AppDeps & { smpp?: SmppBinds }) {
   };
 
   const nameTaken = (e: unknown, name: string | undefined) => {
+    if ((e as { code?: string }).code === '23503') return new ApiError(400, 'invalid_field', 'gateway_id names no gateway', 'gateway_id');
     if ((e as { code?: string }).code === '23505') return new ApiError(409, 'conflict', `an SMPP connection named ${JSON.stringify(name)} exists already`, 'name');
     return e;
   };
@@ -84,9 +89,9 @@ export function smppConnectionRoutes(deps: AppDeps & { smpp?: SmppBinds }) {
   app.post('/', async (c) => {
     const input = await parseJson(c, smppConnectionInput);
     const [created] = await sql<{ id: string }[]>`
-      INSERT INTO smpp_connections (name, host, port, system_id, password, system_type, bind_type, tls, enabled)
+      INSERT INTO smpp_connections (name, host, port, system_id, password, system_type, bind_type, tls, enabled, max_tps, gateway_id)
       VALUES (${input.name}, ${input.host}, ${input.port}, ${input.system_id}, ${sealSecret(ring(), input.password)},
-              ${input.system_type}, ${input.bind_type}, ${input.tls}, ${input.enabled})
+              ${input.system_type}, ${input.bind_type}, ${input.tls}, ${input.enabled}, ${input.max_tps}, ${input.gateway_id})
       RETURNING id`.catch((e) => { throw nameTaken(e, input.name); });
     changed();
     return c.json(view(await one(created!.id)), 201);
