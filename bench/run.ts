@@ -5,7 +5,8 @@
 //            minimal workflow per MO (eager start, one local activity posting the webhook)
 //   service  `node --import tsx src/main.ts`, as `npm start` runs it (its own dev server, a
 //            fresh database), with two keywords: WIN (webhook only) and MIX (SMS reply,
-//            email forward and webhook)
+//            email forward and webhook); then WIN again, its MOs sent as deliver_sm by a local
+//            SMSC the service binds to (SMPP ingest)
 // and prints one column per scenario, the service's ratios to the references, and the targets.
 // Everything binds and calls 127.0.0.1 only; every wait is bounded, and the whole run is
 // killed after BENCH_TIMEOUT_MINUTES. bench/README.md explains how to read the figures.
@@ -22,7 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { matchMessage, type KeywordCandidate } from '../src/domain/matching.js';
 import { sampleHistories, spread } from './lib/history.js';
-import { burst, countDeliveries, drain, idle, makeMos, openPool, pct } from './lib/load.js';
+import { burst, byId, countDeliveries, drain, httpSend, idle, makeMos, openPool, pct, type KeyOf, type Send } from './lib/load.js';
 import {
   adoptTemporalDevServer,
   CLK_TCK,
@@ -34,9 +35,10 @@ import {
   stopAllChildren,
   type Child,
 } from './lib/proc.js';
-import { startReceiver, type Receiver } from './lib/receiver.js';
+import { messageKey, startReceiver, type Receiver } from './lib/receiver.js';
 import { formatJudgement, formatTable, judge, type Cpu, type ScenarioResult } from './lib/report.js';
 import { checkOutbox, createDatabase, setUpAccount, startSmtpSink } from './lib/service.js';
+import { connectService, startSmsc } from './lib/smsc.js';
 
 const intEnv = (name: string, fallback: number) => {
   const v = Number(process.env[name] ?? fallback);
@@ -62,6 +64,8 @@ const NUMBER = '+15555550100';
 const IDLE = { count: 30, gapMs: 150, waitMs: 10_000, capMs: 90_000 };
 /** after a burst: until every webhook is in, or none came for quietMs, at most capMs */
 const DRAIN = { quietMs: 30_000, capMs: 240_000 };
+/** how long the service may take to bind to the bench's SMSC, and to let the bind go */
+const SMPP_BIND = { bindMs: 30_000, unbindMs: 10_000 };
 const HISTORY_SAMPLES = 20;
 const NAMESPACE = 'default';
 
@@ -131,6 +135,8 @@ type Scenario = {
   keyword: 'WIN' | 'MIX';
   /** MO ids are `<prefix>-b-<i>` (burst) and `<prefix>-i-<i>` (idle) */
   prefix: string;
+  /** how the MOs come in: POST /v1/inbound (the default), or deliver_sm from the bench's SMSC */
+  via?: 'smpp';
   /** checks after the scenario, given how many MOs it sent */
   after?: (sent: number) => Promise<Pick<ScenarioResult, 'outbox' | 'emailsReceived'>>;
 };
@@ -149,8 +155,11 @@ type System = {
 
 type Ctx = { tmp: string; receiver: Receiver };
 
-/** "ready" at the start of a line or after a "[name] " prefix, as the three systems print it. */
-const READY = /(^|\] )ready\b/m;
+/**
+ * "ready" at the start of a line, after a "[name] " prefix, or as the message of a JSON log line
+ * (the service's, runtime/logger.ts), as the three systems print it.
+ */
+const READY = /(^|\] |"msg":")ready\b/m;
 
 async function startRelay(ctx: Ctx): Promise<System> {
   const port = await freePort();
@@ -217,6 +226,8 @@ async function startService(ctx: Ctx): Promise<System> {
         label: 'service MIX (reply+email+webhook)', keyword: 'MIX', prefix: 'mix',
         after: async (sent) => ({ outbox: await checkOutbox(db.url, account.sid, sent), emailsReceived: smtp.received() }),
       },
+      // Last, so that the HTTP scenarios run as they did before it was added.
+      { label: 'service SMPP WIN (deliver_sm)', keyword: 'WIN', prefix: 'smpp', via: 'smpp' },
     ],
   };
 }
@@ -264,7 +275,7 @@ async function warmUp(sys: System, receiver: Receiver): Promise<void> {
   const pool = openPool(sys.base, CONCURRENCY);
   try {
     say(`${sys.name}: warm-up, ${WARMUP} MOs (not measured)`);
-    await burst(pool, TOKENS.ingest, mos, CONCURRENCY);
+    await burst(httpSend(pool, TOKENS.ingest), mos, CONCURRENCY);
     if (sys.name !== 'service') await drain(receiver, mos.map((m) => m.id), DRAIN);
   } finally {
     await pool.close();
@@ -291,18 +302,63 @@ async function settle(sys: System): Promise<void> {
   }
 }
 
+/** Where a scenario's MOs go in, and the key their webhooks are filed under at the receiver. */
+type Front = {
+  send: Send;
+  key: KeyOf;
+  /** the front's own counters, read after the scenario */
+  stats: (() => Promise<Record<string, number> | null>) | null;
+  close: () => Promise<void>;
+};
+
+function httpFront(sys: System): Front {
+  const pool = openPool(sys.base, CONCURRENCY);
+  return { send: httpSend(pool, TOKENS.ingest), key: byId, stats: null, close: () => pool.close() };
+}
+
+/**
+ * An SMSC on 127.0.0.1 that the service binds to (a connection made through its admin API),
+ * then left to settle as after the warm-up. The service makes an SMPP MO's id itself, so the
+ * webhooks are matched by text (runScenario makes it unique).
+ */
+async function smppFront(sys: System): Promise<Front> {
+  const smsc = await startSmsc({ systemId: 'bench', password: 'benchpw' });
+  cleanups.push(smsc.close);
+  try {
+    const connection = await connectService(sys.base, TOKENS.admin, smsc, SMPP_BIND.bindMs);
+    say(`SMPP: the service bound to the bench's SMSC 127.0.0.1:${smsc.port} (${smsc.boundWith()})`);
+    await settle(sys);
+    return {
+      send: (mo) => smsc.deliver(mo),
+      key: (mo) => messageKey(mo.message),
+      stats: connection.counters,
+      close: async () => {
+        await connection.remove(SMPP_BIND.unbindMs).catch((e) => say(`SMPP: ${String(e)}`));
+        await smsc.close();
+      },
+    };
+  } catch (e) {
+    await smsc.close();
+    throw e;
+  }
+}
+
 /** Burst, wait for its webhooks, idle singles, then the per-run costs and the system's own checks. */
 async function runScenario(sys: System, sc: Scenario, receiver: Receiver): Promise<ScenarioResult> {
-  const mos = makeMos(`${sc.prefix}-b`, 0, N, NUMBER, sc.keyword);
-  const idleMos = makeMos(`${sc.prefix}-i`, N, IDLE.count, NUMBER, sc.keyword);
-  const pool = openPool(sys.base, CONCURRENCY);
+  const front = sc.via === 'smpp' ? await smppFront(sys) : httpFront(sys);
+  // Over SMPP the text is the webhook's key: `<keyword> <MO id>`, unique in the run (HTTP
+  // scenarios send `<keyword> bench <i>`).
+  const make = (tag: string, from: number, count: number) =>
+    makeMos(`${sc.prefix}-${tag}`, from, count, NUMBER, sc.keyword).map((m) => (sc.via === 'smpp' ? { ...m, message: `${sc.keyword} ${m.id}` } : m));
+  const mos = make('b', 0, N);
+  const idleMos = make('i', N, IDLE.count);
   try {
-    say(`${sc.label}: burst of ${N} MOs, concurrency ${CONCURRENCY}`);
+    say(`${sc.label}: burst of ${N} MOs, ${CONCURRENCY} in flight`);
     const before = readCpu(sys);
     let after = before;
-    const b = await burst(pool, TOKENS.ingest, mos, CONCURRENCY);
+    const b = await burst(front.send, mos, CONCURRENCY, front.key);
     say(`${sc.label}: acknowledged in ${b.seconds.toFixed(1)} s (${JSON.stringify(b.statuses)}); waiting for the webhooks`);
-    const d = await drain(receiver, mos.map((m) => m.id), {
+    const d = await drain(receiver, mos.map(front.key), {
       ...DRAIN,
       // CPU is read at most one tick (50 ms) after the latest webhook.
       onArrivals: () => (after = readCpu(sys)),
@@ -311,9 +367,10 @@ async function runScenario(sys: System, sc: Scenario, receiver: Receiver): Promi
     if (!sys.child.running()) throw new Error(`${sys.child.name} exited while being measured`);
     const inBurst = countDeliveries(receiver, b.sent);
     say(`${sc.label}: ${inBurst.delivered} of ${N} webhooks in (wait ended: ${d.ended}); ${IDLE.count} idle MOs`);
-    const i = await idle(pool, TOKENS.ingest, idleMos, receiver, IDLE);
+    const i = await idle(front.send, idleMos, receiver, IDLE, front.key);
 
-    const history = sys.workflowIdOf && sys.temporal
+    // Over SMPP the service makes the MO ids (and so the workflow ids): no histories are read.
+    const history = sys.workflowIdOf && sys.temporal && sc.via !== 'smpp'
       ? await sampleHistories(sys.temporal.address, NAMESPACE, spread(mos, HISTORY_SAMPLES).map((m) => sys.workflowIdOf!(m.id)))
       : null;
     const extra = sc.after ? await sc.after(b.sent.size + i.sent.size) : { outbox: null, emailsReceived: null };
@@ -322,6 +379,7 @@ async function runScenario(sys: System, sc: Scenario, receiver: Receiver): Promi
     return {
       system: sys.name,
       scenario: sc.label,
+      ingest: sc.via ?? 'http',
       keyword: sc.keyword,
       messages: N,
       concurrency: CONCURRENCY,
@@ -341,10 +399,12 @@ async function runScenario(sys: System, sc: Scenario, receiver: Receiver): Promi
       cpuPer1000: cpuPer1000(before, after, N),
       history,
       ...extra,
-      childStats: sys.childStats ? await sys.childStats().catch(() => null) : null,
+      childStats: front.stats
+        ? await front.stats().catch(() => null)
+        : sys.childStats ? await sys.childStats().catch(() => null) : null,
     };
   } finally {
-    await pool.close();
+    await front.close();
   }
 }
 

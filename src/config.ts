@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { makeKeyring, type Keyring } from './domain/keyring.js';
+import { LOG_LEVELS, type LogLevel } from './runtime/logger.js';
 
 const optionalString = z
   .string()
@@ -48,6 +49,13 @@ const envSchema = z.object({
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim().toLowerCase()))
     .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }).optional()),
   DISPATCH_INTERVAL_MS: number(2000),
+  SHUTDOWN_TIMEOUT_SECONDS: number(30),
+  // `npm run worker`'s /health and /ready; unset: none (several workers may share a host).
+  WORKER_HEALTH_PORT: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : Number(v)))
+    .pipe(z.number().int().min(1).max(65535).optional()),
   BODY_LIMIT_BYTES: number(1024 * 1024),
   RETENTION_DAYS: number(90),
   SECRETS_KEY: optionalString,
@@ -59,6 +67,18 @@ const envSchema = z.object({
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? 3600 : Number(v)))
     .pipe(z.number().int().min(0)),
+  LOG_LEVEL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'info' : v.trim().toLowerCase()))
+    .pipe(z.enum(LOG_LEVELS)),
+  // The Temporal SDK's Prometheus exporter (127.0.0.1 only); 0 or `off`: none.
+  TEMPORAL_METRICS_PORT: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 9464 : v.trim().toLowerCase() === 'off' ? 0 : Number(v)))
+    .pipe(z.number().int().min(0).max(65535)),
+  METRICS_TOKEN: optionalString,
 });
 
 export type Config = {
@@ -99,6 +119,10 @@ export type Config = {
   /** a callback profile is auto-disabled after this many failed deliveries in a row (docs/webhooks.md) */
   callbackProfiles: { disableAfterFailures: number };
   dispatchIntervalMs: number;
+  /** how long a stop (a signal) may take before the process exits anyway, non-zero */
+  shutdownTimeoutMs: number;
+  /** where `npm run worker` serves /health and /ready; undefined: nowhere */
+  workerHealthPort: number | undefined;
   deliveryReportWaitSeconds: number;
   /** the largest request body any route reads */
   bodyLimitBytes: number;
@@ -109,6 +133,12 @@ export type Config = {
    * payloads. Null when unset: `bootstrap` then makes development keys or refuses to start.
    */
   keys: { secrets: Keyring | null; payload: Keyring | null };
+  /** the lowest level logged (LOG_LEVEL) */
+  logLevel: LogLevel;
+  /** where the Temporal SDK's own Prometheus exporter listens, on 127.0.0.1; null: off */
+  temporalMetricsPort: number | null;
+  /** when set, `GET /metrics` needs `Authorization: Bearer <it>` */
+  metricsToken: string | undefined;
 };
 
 /**
@@ -168,6 +198,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : opts.localStack === true && !e.TEMPORAL_ADDRESS,
     callbackProfiles: { disableAfterFailures: Math.ceil(e.WEBHOOK_DISABLE_AFTER_FAILURES) },
     dispatchIntervalMs: e.DISPATCH_INTERVAL_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    workerHealthPort: e.WORKER_HEALTH_PORT,
     deliveryReportWaitSeconds: e.DELIVERY_REPORT_WAIT_SECONDS,
     bodyLimitBytes: Math.floor(e.BODY_LIMIT_BYTES),
     retentionDays: e.RETENTION_DAYS,
@@ -175,6 +207,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       secrets: keyring(e.SECRETS_KEY, e.SECRETS_KEY_PREVIOUS, 'SECRETS_KEY'),
       payload: keyring(e.PAYLOAD_KEY, e.PAYLOAD_KEY_PREVIOUS, 'PAYLOAD_KEY'),
     },
+    logLevel: e.LOG_LEVEL,
+    temporalMetricsPort: e.TEMPORAL_METRICS_PORT === 0 ? null : e.TEMPORAL_METRICS_PORT,
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 

@@ -27,16 +27,16 @@ try {
   // API and worker share one connection, so the API's starts are eager (see runtime/temporal.ts).
   const temporal = clientOverWorkerConnection(worker.connection, config.temporal.namespace, config.keys.payload);
   await ensureSearchAttributes(temporal.connection, config.temporal.namespace);
-  const api = await startApi({ config, sql: db.sql, temporal, tokens, log });
+  const api = await startApi({ config, sql: db.sql, temporal, tokens, log, workerState: worker.state });
   parts.push(api);
 
   const base = config.publicUrl ?? `http://localhost:${api.port}`;
   log(`API          ${base}`);
-  log(`OpenAPI      ${base}/openapi.json`);
+  log(`API docs     ${base}/docs (OpenAPI: ${base}/openapi.json)`);
   log(`Temporal     ${address}${config.temporal.uiUrl ? `  (UI ${config.temporal.uiUrl})` : ''}`);
   log(`PostgreSQL   ${db.embedded ? 'embedded, in ' + config.dataDir + '/postgres' : 'DATABASE_URL'}`);
   printGeneratedTokens(tokens, config.dataDir, log);
   log('ready; Ctrl-C stops everything');
 } catch (err) {
-  await failStartup(parts, log, err);
+  await failStartup(parts, log, err, config.shutdownTimeoutMs);
 }

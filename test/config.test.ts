@@ -63,3 +63,23 @@ describe('loadConfig: SMS_PROVIDER=smpp', () => {
     expect(() => loadConfig({ SMS_PROVIDER: 'smpp' })).toThrow('SMPP_PROVIDER_CONNECTION');
   });
 });
+
+describe('loadConfig: SHUTDOWN_TIMEOUT_SECONDS and WORKER_HEALTH_PORT', () => {
+  it('give a 30 s stop deadline and no worker health port by default', () => {
+    const config = loadConfig({});
+    expect(config.shutdownTimeoutMs).toBe(30_000);
+    expect(config.workerHealthPort).toBeUndefined();
+  });
+
+  it('take a deadline in seconds and a port', () => {
+    const config = loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: '2.5', WORKER_HEALTH_PORT: '3001' });
+    expect(config.shutdownTimeoutMs).toBe(2500);
+    expect(config.workerHealthPort).toBe(3001);
+  });
+
+  it('refuse a deadline of zero and a port out of range, naming the variable', () => {
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: '0' })).toThrow(/SHUTDOWN_TIMEOUT_SECONDS/);
+    expect(() => loadConfig({ WORKER_HEALTH_PORT: '70000' })).toThrow(/WORKER_HEALTH_PORT/);
+    expect(() => loadConfig({ WORKER_HEALTH_PORT: 'health' })).toThrow(/WORKER_HEALTH_PORT/);
+  });
+});

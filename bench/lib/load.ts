@@ -1,6 +1,7 @@
 // The load generator: a burst of MOs at fixed concurrency, then single MOs one at a time
-// ("idle"), and waiting for their webhooks. One undici Pool per target, keep-alive, so the
-// generator itself stays cheap next to what it measures.
+// ("idle"), and waiting for their webhooks. MOs go in through a `Send`: POST /v1/inbound over
+// one undici Pool per target, keep-alive, so the generator itself stays cheap next to what it
+// measures; or deliver_sm from the bench's SMSC (smsc.ts).
 import { Pool } from 'undici';
 import type { Receiver } from './receiver.js';
 
@@ -31,39 +32,55 @@ export function openPool(base: string, connections: number): Pool {
   return new Pool(base, { connections, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
 }
 
-type Posted = { status: string; ms: number; outcome: string | null };
+/** What one MO's acknowledgement said: an HTTP status or an SMPP command_status, and the match outcome when the answer carries it. */
+export type Sent = { status: string; outcome: string | null };
 
-/** One POST /v1/inbound; the latency is from the request's start to its response fully read. */
-async function post(pool: Pool, token: string, mo: Mo, sent: Map<string, number>): Promise<Posted> {
-  const start = performance.now();
-  sent.set(mo.id, start);
-  try {
-    const res = await pool.request({
-      path: '/v1/inbound',
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(mo),
-    });
-    const text = await res.body.text();
-    let outcome: string | null = null;
+/** Sends one MO and resolves once it is acknowledged (or failed); how is the front's business. */
+export type Send = (mo: Mo) => Promise<Sent>;
+
+/** The key the receiver files an MO's webhook under (receiver.ts): its id, unless the service makes the id (SMPP). */
+export type KeyOf = (mo: Mo) => string;
+export const byId: KeyOf = (mo) => mo.id;
+
+/** POST /v1/inbound through `pool`; the acknowledgement is the response fully read. */
+export function httpSend(pool: Pool, token: string): Send {
+  return async (mo) => {
     try {
-      // The service answers with the match outcome; telling "keyword" from "no_match" here
-      // explains a run of lost webhooks at once.
-      const o = (JSON.parse(text) as { outcome?: unknown }).outcome;
-      if (typeof o === 'string') outcome = o;
-    } catch {
-      /* the relay and the ceiling answer without one */
+      const res = await pool.request({
+        path: '/v1/inbound',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(mo),
+      });
+      const text = await res.body.text();
+      let outcome: string | null = null;
+      try {
+        // The service answers with the match outcome; telling "keyword" from "no_match" here
+        // explains a run of lost webhooks at once.
+        const o = (JSON.parse(text) as { outcome?: unknown }).outcome;
+        if (typeof o === 'string') outcome = o;
+      } catch {
+        /* the relay and the ceiling answer without one */
+      }
+      return { status: String(res.statusCode), outcome };
+    } catch (e) {
+      return { status: `error:${(e as Error).name}`, outcome: null };
     }
-    return { status: String(res.statusCode), ms: performance.now() - start, outcome };
-  } catch (e) {
-    return { status: `error:${(e as Error).name}`, ms: performance.now() - start, outcome: null };
-  }
+  };
+}
+
+/** One MO through `send`, stamped in `sent` under its key; the latency is from the send's start to its acknowledgement. */
+async function timed(send: Send, mo: Mo, key: string, sent: Map<string, number>): Promise<Sent & { ms: number }> {
+  const start = performance.now();
+  sent.set(key, start);
+  const r = await send(mo);
+  return { ...r, ms: performance.now() - start };
 }
 
 const bump = (counts: Record<string, number>, key: string) => (counts[key] = (counts[key] ?? 0) + 1);
 
 export type BurstResult = {
-  /** send time of each MO id (performance.now()) */
+  /** send time of each MO, by its receiver key (performance.now()) */
   sent: Map<string, number>;
   ackMs: number[];
   statuses: Record<string, number>;
@@ -72,14 +89,18 @@ export type BurstResult = {
   seconds: number;
 };
 
-/** All `mos` through `concurrency` workers, each sending its next MO once the last is answered. */
-export async function burst(pool: Pool, token: string, mos: Mo[], concurrency: number): Promise<BurstResult> {
+/**
+ * All `mos` through `concurrency` workers, each sending its next MO once the last is
+ * acknowledged: as many in flight as `concurrency` (HTTP requests, or an SMPP window).
+ */
+export async function burst(send: Send, mos: Mo[], concurrency: number, key: KeyOf = byId): Promise<BurstResult> {
   const r: BurstResult = { sent: new Map(), ackMs: [], statuses: {}, outcomes: {}, firstStart: performance.now(), seconds: 0 };
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, mos.length) }, async () => {
       while (next < mos.length) {
-        const p = await post(pool, token, mos[next++]!, r.sent);
+        const mo = mos[next++]!;
+        const p = await timed(send, mo, key(mo), r.sent);
         r.ackMs.push(p.ms);
         bump(r.statuses, p.status);
         if (p.outcome) bump(r.outcomes, p.outcome);
@@ -93,9 +114,9 @@ export async function burst(pool: Pool, token: string, mos: Mo[], concurrency: n
 export type DrainResult = { ended: 'all' | 'quiet' | 'cap'; seconds: number };
 
 /**
- * Waits until every id has arrived at the receiver, or nothing new has arrived for `quietMs`,
- * or `capMs` has passed. `onArrivals` runs on each 50 ms tick that saw a new delivery, so a
- * reading taken there is at most one tick after the last arrival.
+ * Waits until every id (receiver key) has arrived at the receiver, or nothing new has arrived
+ * for `quietMs`, or `capMs` has passed. `onArrivals` runs on each 50 ms tick that saw a new
+ * delivery, so a reading taken there is at most one tick after the last arrival.
  */
 export async function drain(
   receiver: Receiver,
@@ -134,21 +155,22 @@ export type IdleResult = { sent: Map<string, number>; e2eMs: number[]; timedOut:
  * before the next. The whole phase stops after `capMs`, so a broken system cannot hold it.
  */
 export async function idle(
-  pool: Pool,
-  token: string,
+  send: Send,
   mos: Mo[],
   receiver: Receiver,
   opts: { gapMs: number; waitMs: number; capMs: number },
+  key: KeyOf = byId,
 ): Promise<IdleResult> {
   const r: IdleResult = { sent: new Map(), e2eMs: [], timedOut: 0, statuses: {} };
   const t0 = performance.now();
   for (const mo of mos) {
     if (performance.now() - t0 > opts.capMs) break;
-    const p = await post(pool, token, mo, r.sent);
+    const k = key(mo);
+    const p = await timed(send, mo, k, r.sent);
     bump(r.statuses, p.status);
-    const arrived = await receiver.waitFor(mo.id, opts.waitMs);
+    const arrived = await receiver.waitFor(k, opts.waitMs);
     if (arrived === null) r.timedOut++;
-    else r.e2eMs.push(arrived - r.sent.get(mo.id)!);
+    else r.e2eMs.push(arrived - r.sent.get(k)!);
     await new Promise((res) => setTimeout(res, opts.gapMs));
   }
   return r;
@@ -157,7 +179,7 @@ export async function idle(
 /** `lastArrival` is the latest first arrival: when the last MO was processed (a duplicate is not). */
 export type DeliveryCount = { expected: number; delivered: number; lost: number; duplicated: number; e2eMs: number[]; lastArrival: number | null };
 
-/** For MOs sent at `sent` times: how many reached the receiver, never did, or did more than once. */
+/** For MOs sent at `sent` times (by receiver key): how many reached the receiver, never did, or did more than once. */
 export function countDeliveries(receiver: Receiver, sent: Map<string, number>): DeliveryCount {
   const c: DeliveryCount = { expected: sent.size, delivered: 0, lost: 0, duplicated: 0, e2eMs: [], lastArrival: null };
   for (const [id, at] of sent) {

@@ -1,19 +1,24 @@
 // The webhook receiver every system delivers to: counts deliveries per MO id and keeps the
 // arrival times, on the bench's clock (performance.now()), the same clock the load generator
-// stamps its sends with.
+// stamps its sends with. An MO that came over SMPP has an id the service made, unknown to the
+// bench: every delivery is also filed under `message:<text>` (messageKey), which the SMPP
+// scenario's texts make unique.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** The receiver key of an MO known by its text: a delivery carrying `message` is filed under it too. */
+export const messageKey = (text: string) => `message:${text}`;
+
 export type Receiver = {
   url: string;
-  /** arrival times of every delivery, by MO id */
+  /** arrival times of every delivery, by MO id and by messageKey(text) */
   arrivals: Map<string, number[]>;
   /** deliveries whose body had no readable `id` */
   unreadable: number;
   /** total deliveries, and when the latest came: what "has anything arrived since?" reads */
   total: number;
   lastArrival: number;
-  /** resolves with the first arrival of `id`, or null after `timeoutMs` */
+  /** resolves with the first arrival under `id` (an MO id or a messageKey), or null after `timeoutMs` */
   waitFor: (id: string, timeoutMs: number) => Promise<number | null>;
   close: () => Promise<void>;
 };
@@ -26,20 +31,24 @@ export async function startReceiver(): Promise<Receiver> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const at = performance.now();
-      let id: unknown;
+      let body: { id?: unknown; message?: unknown } = {};
       try {
-        // The service's default body, the relay's and the ceiling's MO JSON all carry `id`.
-        id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: unknown }).id;
+        // The service's default body, the relay's and the ceiling's MO JSON all carry `id` and `message`.
+        const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        if (parsed && typeof parsed === 'object') body = parsed;
       } catch {
-        id = undefined;
+        /* unreadable */
       }
-      if (typeof id === 'string') {
-        const list = r.arrivals.get(id);
-        if (list) list.push(at);
-        else r.arrivals.set(id, [at]);
+      if (typeof body.id === 'string') {
+        const keys = typeof body.message === 'string' ? [body.id, messageKey(body.message)] : [body.id];
+        for (const key of keys) {
+          const list = r.arrivals.get(key);
+          if (list) list.push(at);
+          else r.arrivals.set(key, [at]);
+          waiters.get(key)?.(at);
+        }
         r.total++;
         r.lastArrival = at;
-        waiters.get(id)?.(at);
       } else {
         r.unreadable++;
       }

@@ -8,12 +8,17 @@ export type Cpu = { process: number | null; temporal: number | null; postgres: n
 export type ScenarioResult = {
   system: 'relay' | 'ceiling' | 'service';
   scenario: string;
+  /** how the MOs came in: POST /v1/inbound, or deliver_sm from the bench's SMSC (the service only) */
+  ingest: 'http' | 'smpp';
   keyword: string;
   messages: number;
+  /** requests in flight (HTTP), or deliver_sm awaiting their deliver_sm_resp (the SMPP window) */
   concurrency: number;
+  /** HTTP statuses, or deliver_sm_resp command_status names */
   statuses: Record<string, number>;
   /** the service's match outcomes from its 202 answers */
   outcomes: Record<string, number>;
+  /** MOs acknowledged per second: HTTP answers read, or deliver_sm_resp received */
   ackRate: number;
   ackP50: number | null;
   ackP99: number | null;
@@ -29,7 +34,7 @@ export type ScenarioResult = {
   history: HistoryStats | null;
   outbox: OutboxCheck | null;
   emailsReceived: number | null;
-  /** the reference system's own counters (the ceiling's eager starts) */
+  /** the system's own counters: the reference systems' (the ceiling's eager starts), the SMPP bind's */
   childStats: Record<string, number> | null;
 };
 
@@ -42,8 +47,9 @@ type Row = [label: string, cell: (r: ScenarioResult) => string];
 /** Rows of label → one cell per scenario; a row empty for every scenario is left out. */
 function rows(results: ScenarioResult[]): Row[] {
   const all: Row[] = [
-    ['MOs in the burst / concurrency', (r) => `${r.messages} / ${r.concurrency}`],
-    ['HTTP statuses', (r) => counts(r.statuses)],
+    ['MOs in via', (r) => (r.ingest === 'smpp' ? 'SMPP deliver_sm' : 'HTTP POST')],
+    ['MOs in the burst / in flight', (r) => `${r.messages} / ${r.concurrency}`],
+    ['HTTP statuses / deliver_sm_resp', (r) => counts(r.statuses)],
     ['match outcomes', (r) => counts(r.outcomes)],
     ['ack rate (MO/s)', (r) => f(r.ackRate, 0)],
     ['ack p50 / p99 (ms)', (r) => pair(r.ackP50, r.ackP99)],
@@ -62,6 +68,8 @@ function rows(results: ScenarioResult[]): Row[] {
     ['runs sampled (open, unreadable)', (r) => (r.history ? `${r.history.sampled} (${r.history.open} open, ${r.history.failed})` : '–')],
     ['relayed / failed', (r) => (r.childStats && 'relayed' in r.childStats ? `${r.childStats.relayed} / ${r.childStats.failed}` : '–')],
     ['eager starts / starts / failed', (r) => (r.childStats && 'eager' in r.childStats ? `${r.childStats.eager} / ${r.childStats.started} / ${r.childStats.failed}` : '–')],
+    ['SMPP bind: received / stored / dup. / errors', (r) => (r.ingest === 'smpp' && r.childStats
+      ? `${r.childStats.received} / ${r.childStats.stored} / ${r.childStats.duplicates} / ${r.childStats.errors}` : '–')],
     ['outbox auto_reply sent (missing)', (r) => outboxCell(r.outbox, 'auto_reply')],
     ['outbox forward_email sent (missing)', (r) => outboxCell(r.outbox, 'forward_email')],
     ['emails at the SMTP server', (r) => (r.emailsReceived === null ? '–' : String(r.emailsReceived))],
@@ -86,11 +94,16 @@ export type Verdict = { check: string; value: string; target: string; verdict: '
 
 const ratio = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null || b === 0 ? null : a / b);
 
-/** The ratios between the service and its references, and the targets of the throughput work. */
+/**
+ * The ratios between the service and its references, and the targets of the throughput work.
+ * SMPP ingest is compared with HTTP ingest of the same keyword; the issue that asked for it set
+ * no target for its rates, so only its losses and duplicates are checked.
+ */
 export function judge(results: ScenarioResult[]): { ratios: Record<string, number | null>; verdicts: Verdict[] } {
   const relay = results.find((r) => r.system === 'relay');
   const ceiling = results.find((r) => r.system === 'ceiling');
-  const services = results.filter((r) => r.system === 'service');
+  const services = results.filter((r) => r.system === 'service' && r.ingest === 'http');
+  const smpp = results.find((r) => r.system === 'service' && r.ingest === 'smpp');
   const win = services.find((r) => r.keyword === 'WIN');
   const ratios: Record<string, number | null> = {};
   const verdicts: Verdict[] = [];
@@ -105,6 +118,11 @@ export function judge(results: ScenarioResult[]): { ratios: Record<string, numbe
     check(`service ${k} ack p99 ÷ relay`, ratios[`${k} ack p99 ÷ relay ack p99`]!, '≤ 2', (v) => v <= 2);
   }
   ratios['WIN processed ÷ ceiling processed'] = ratio(win?.processedRate, ceiling?.processedRate);
+  if (smpp) {
+    const http = services.find((r) => r.keyword === smpp.keyword);
+    ratios[`SMPP ${smpp.keyword} ack rate ÷ HTTP ${smpp.keyword} ack rate`] = ratio(smpp.ackRate, http?.ackRate);
+    ratios[`SMPP ${smpp.keyword} processed ÷ HTTP ${smpp.keyword} processed`] = ratio(smpp.processedRate, http?.processedRate);
+  }
   check('service WIN processed ÷ ceiling', ratios['WIN processed ÷ ceiling processed']!, '≥ 0.8', (v) => v >= 0.8);
   for (const s of services) {
     check(`service ${s.keyword} idle e2e p50 (ms)`, s.idle.p50, '≤ 30', (v) => v <= 30, 1);
@@ -119,14 +137,19 @@ export function judge(results: ScenarioResult[]): { ratios: Record<string, numbe
       for (const [purpose, missing] of Object.entries(s.outbox.missing)) check(`service ${s.keyword} outbox ${purpose} missing`, missing, '0', (v) => v === 0, 0);
     }
   }
+  if (smpp) {
+    check(`service SMPP ${smpp.keyword} webhooks lost`, smpp.lost, '0', (v) => v === 0, 0);
+    check(`service SMPP ${smpp.keyword} webhooks duplicated`, smpp.duplicated, '0', (v) => v === 0, 0);
+  }
   return { ratios, verdicts };
 }
 
 export function formatJudgement(j: ReturnType<typeof judge>): string {
   const lines = ['RATIOS'];
-  for (const [k, v] of Object.entries(j.ratios)) lines.push(`  ${k.padEnd(38)} ${f(v, 2)}`);
+  const w = Math.max(38, ...Object.keys(j.ratios).map((k) => k.length));
+  for (const [k, v] of Object.entries(j.ratios)) lines.push(`  ${k.padEnd(w)} ${f(v, 2)}`);
   lines.push('', 'TARGETS (informational)');
-  const w = Math.max(...j.verdicts.map((v) => v.check.length));
-  for (const v of j.verdicts) lines.push(`  ${v.verdict.padEnd(4)}  ${v.check.padEnd(w)}  ${v.value.padStart(8)}  target ${v.target}`);
+  const cw = Math.max(...j.verdicts.map((v) => v.check.length));
+  for (const v of j.verdicts) lines.push(`  ${v.verdict.padEnd(4)}  ${v.check.padEnd(cw)}  ${v.value.padStart(8)}  target ${v.target}`);
   return lines.join('\n');
 }

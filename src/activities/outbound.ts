@@ -109,13 +109,15 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
     /**
      * A `deliveryReport` signal sent to the run directly (SPEC §6, other systems through
      * Temporal): recorded as the API records one, among this run's SMS only. Answers the outbox
-     * id of the SMS it names, or null when none of the run's does (or the status is no status).
+     * id of the SMS it names once that SMS is settled (all its parts delivered, or one failed:
+     * the run counts it reported), else null: none of the run's SMS, a status that is no status,
+     * or one part of a long SMS whose other parts are still out.
      */
     async recordDeliveryReport(r: { logId: string; messageId: string; status: string }): Promise<string | null> {
       const status = deliveryStatus(r.status);
       if (status === null) return null;
-      const recorded = await recordReport(sql, { messageId: r.messageId, status, errorCode: null, at: null }, { logId: r.logId });
-      return recorded.matched ? recorded.outboxId : null;
+      const recorded = await recordReport(sql, { messageId: r.messageId, status, errorCode: null, at: null }, { kind: 'run', logId: r.logId });
+      return recorded.matched && recorded.settled ? recorded.outboxId : null;
     },
   };
 }

@@ -6,7 +6,9 @@ import { basicAuthorization, type ProfileAuth } from '../domain/callback-auth.js
 import { requireKeyring, type Keyring } from '../domain/keyring.js';
 import { openAuth, openSecret } from '../domain/profile-secrets.js';
 import { activeSecrets, signatureHeaders, signedPayload } from '../domain/signing.js';
-import { classifyResponse, retryAfterMs, type DeliveryVerdict } from '../domain/webhook.js';
+import { profileSkipReason } from '../domain/callback-profile.js';
+import { attemptHeaders, classifyResponse, retryAfterMs, webhookAttemptClass, type DeliveryVerdict } from '../domain/webhook.js';
+import { metrics } from '../runtime/metrics.js';
 import { errorTypes, type DeliveryResult, type WebhookRequest } from '../workflows/definitions.js';
 import { createOutboundFetch, readCapped, refusalOf, type OutboundFetch } from './guarded-fetch.js';
 import { createTokenCache, TokenError } from './token-cache.js';
@@ -28,7 +30,21 @@ type Sent = {
   statusCode: number | null; error: string | null; head: string | null; latencyMs: number; retryAfter?: string | null;
   /** not sent: the address is private or reserved (WEBHOOK_ALLOW_PRIVATE_NETWORKS) */
   refused?: boolean;
+  /** no answer within WEBHOOK_TIMEOUT_SECONDS */
+  timedOut?: boolean;
 };
+
+/** Counts one request to an endpoint (or to its token URL, failed) in the webhook metrics. */
+function countAttempt(s: Sent | 'token_error'): void {
+  if (s === 'token_error') {
+    metrics.webhookAttempts.inc({ outcome: s });
+    return;
+  }
+  const outcome = webhookAttemptClass(s);
+  metrics.webhookAttempts.inc({ outcome });
+  // A refused address was never asked: no request, no latency.
+  if (!s.refused) metrics.webhookDuration.observe({ outcome }, s.latencyMs / 1000);
+}
 
 type ProfileRow = {
   url: string; status: string; disabled_reason: string | null; headers: Record<string, string>; auth: ProfileAuth | null;
@@ -77,10 +93,12 @@ export function createWebhookActivities({ sql, config }: WebhookDeps) {
             token = await tokens.get(req.profileId!, auth);
           } catch (e) {
             if (!(e instanceof TokenError)) throw e;
+            countAttempt('token_error');
             return settle(req, { statusCode: null, error: e.message, head: null, latencyMs: 0 }, e.verdict);
           }
         }
         const sent = await send(http, req, target, token, config.webhook.timeoutSeconds);
+        countAttempt(sent);
         if (sent.statusCode === 401 && auth?.type === 'advanced' && !refreshed) {
           // The token may have been revoked or expired early: one fresh token, one more request.
           await recordAttempt(sql, req, { ...sent, error: 'HTTP 401: token refused, fetching a new one' }, 'retry');
@@ -136,10 +154,8 @@ async function loadTarget(sql: Sql, ring: Keyring, req: WebhookRequest): Promise
     SELECT url, status, disabled_reason, headers, auth, signing_secret, previous_signing_secret, previous_secret_until
     FROM callback_profiles WHERE id = ${req.profileId} AND sid = ${req.sid}`;
   if (!p) return { skip: `callback profile ${req.profileId} no longer exists` };
-  if (p.status !== 'active') {
-    const what = p.status === 'auto_disabled' ? 'auto-disabled' : 'disabled';
-    return { skip: `callback profile is ${what}${p.disabled_reason ? `: ${p.disabled_reason}` : ''}` };
-  }
+  const skip = profileSkipReason(p);
+  if (skip) return { skip };
   // A retry or replay goes to the URL rendered when the run was prepared; the auth is today's.
   // Once the profile has moved to another host (its owner re-supplied the secret for it), that
   // secret is not sent to the old one.
@@ -157,13 +173,12 @@ async function loadTarget(sql: Sql, ring: Keyring, req: WebhookRequest): Promise
 async function send(http: OutboundFetch, req: WebhookRequest, target: Target, token: string, timeoutSeconds: number): Promise<Sent> {
   // Signed at each attempt: a receiver refuses old timestamps, and a retry can come hours later.
   const timestamp = Math.floor(Date.now() / 1000);
-  const headers: Record<string, string> = {
-    ...target.headers,
-    ...req.headers,
-    ...signatureHeaders(target.secrets, req.deliveryId, timestamp, signedPayload(req.url, req.body)),
-  };
-  if (target.auth?.type === 'basic') headers.authorization = basicAuthorization(target.auth);
-  if (target.auth?.type === 'advanced') headers.authorization = `Bearer ${token}`;
+  const headers = attemptHeaders({
+    profile: target.headers,
+    request: req.headers,
+    signature: signatureHeaders(target.secrets, req.deliveryId, timestamp, signedPayload(req.url, req.body)),
+    authorization: target.auth?.type === 'basic' ? basicAuthorization(target.auth) : target.auth?.type === 'advanced' ? `Bearer ${token}` : null,
+  });
 
   const started = performance.now();
   try {
@@ -180,7 +195,7 @@ async function send(http: OutboundFetch, req: WebhookRequest, target: Target, to
     const refused = refusalOf(e);
     const latencyMs = Math.round(performance.now() - started);
     if (refused) return { statusCode: null, error: refused.message, head: null, latencyMs, refused: true };
-    return { statusCode: null, error: describeFetchError(e), head: null, latencyMs };
+    return { statusCode: null, error: describeFetchError(e), head: null, latencyMs, timedOut: e instanceof Error && e.name === 'TimeoutError' };
   }
 }
 

@@ -1,9 +1,11 @@
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { ValidationError } from '../domain/errors.js';
-import { requireAccount, type AppEnv } from './auth.js';
+import { createReadiness } from '../runtime/readiness.js';
+import type { AppEnv } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, errorResponse } from './errors.js';
+import { fallback, RESERVED_PREFIXES } from './fallback.js';
 import { openApiDocument } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
@@ -11,8 +13,10 @@ import { callbackRoutes } from './routes/callback-profiles.js';
 import { codecRoutes } from './routes/codec.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { deliveryReportRoutes } from './routes/delivery-reports.js';
+import { docsRoutes } from './routes/docs.js';
 import { createIngestion } from '../ingest/ingest.js';
 import { gatewayRoutes } from './routes/gateways.js';
+import { healthRoutes } from './routes/health.js';
 import { inboundRoutes } from './routes/inbound.js';
 import { logRoutes } from './routes/logs.js';
 import { messageRoutes } from './routes/messages.js';
@@ -20,11 +24,18 @@ import { subscriptionRoutes } from './routes/subscriptions.js';
 import { receiveConfigRoutes } from './routes/receive-configs.js';
 import { standardKeywordRoutes } from './routes/standard-keywords.js';
 import { smppConnectionRoutes } from './routes/smpp-connections.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { observeRequests } from './observe.js';
+import { silentLog } from '../runtime/logger.js';
 
 export function createApp(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
-  const document = openApiDocument();
+  const app = new OpenAPIHono<AppEnv>();
+  // Generated from the routes' own definitions (openapi.ts), once they are all added.
+  let document: ReturnType<typeof openApiDocument> | null = null;
 
+  // First: a request id on every line the request logs, its access line and the HTTP metrics.
+  const log = deps.log ?? silentLog;
+  app.use('*', ...observeRequests(log));
   // PostgreSQL text cannot hold U+0000; a path parameter carrying one is a 400, not a 500.
   app.use('*', async (c, next) => {
     const path = new URL(c.req.url).pathname;
@@ -39,14 +50,18 @@ export function createApp(deps: AppDeps) {
       onError: (c) => errorResponse(new ApiError(413, 'too_large', `the body is larger than ${deps.config.bodyLimitBytes} bytes`, 'body'), c),
     }),
   );
-  app.get('/health', (c) => c.json({ ok: true }));
-  app.get('/openapi.json', (c) => c.json(document));
+  // Probes: no credential. `/ready` checks PostgreSQL, Temporal and the migrations.
+  app.route('/', healthRoutes(deps.ready ?? createReadiness({ sql: deps.sql, temporal: deps.temporal.connection, namespace: deps.config.temporal.namespace, log: deps.log })));
+  app.route('/', metricsRoutes({ ...deps, log }));
+  app.route('/', docsRoutes(() => (document ??= openApiDocument(app))));
   const ingestion = deps.ingestion ?? createIngestion(deps);
   // Routing changes made through this process are seen by its very next MO; other processes
   // hear of them through PostgreSQL (RoutingCache.listen).
-  const routingWrites = async (c: { req: { method: string }; res: Response }, next: () => Promise<void>) => {
+  const routingWrites = async (c: { req: { method: string; path: string }; res: Response }, next: () => Promise<void>) => {
     await next();
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400) ingestion.routing.invalidate();
+    // A dry run (a POST) changes nothing: it keeps the cache.
+    const writes = c.req.method !== 'GET' && c.req.method !== 'HEAD' && !c.req.path.endsWith('/dry-run');
+    if (writes && c.res.status < 400) ingestion.routing.invalidate();
   };
   app.use('/v1/admin/*', routingWrites);
   app.use('/v1/:sid/receive-configs/*', routingWrites);
@@ -57,9 +72,16 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/inbound', inboundRoutes({ ...deps, ingestion }));
   app.route('/v1/delivery-reports', deliveryReportRoutes({ ...deps, ingestion }));
   app.route('/v1/codec', codecRoutes(deps));
+  // An unknown path or method under the service's own prefixes is a 404 or 405 here: it never
+  // falls through to /v1/{sid} (whose routes would ask for an api-key).
+  const notFound = fallback(app);
+  for (const prefix of RESERVED_PREFIXES) {
+    app.all(`/v1/${prefix}`, notFound);
+    app.all(`/v1/${prefix}/*`, notFound);
+  }
 
-  const account = new Hono<AppEnv>();
-  account.use('*', requireAccount(deps.sql));
+  // Each account route checks the api-key itself (accountGuard), so an unknown one is a 404.
+  const account = new OpenAPIHono<AppEnv>();
   account.route('/', accountRoutes(deps));
   account.route('/callback', callbackRoutes(deps));
   account.route('/deliveries', deliveryRoutes(deps));
@@ -70,7 +92,7 @@ export function createApp(deps: AppDeps) {
   account.route('/standard-keywords', standardKeywordRoutes(deps));
   app.route('/v1/:sid', account);
 
-  app.notFound((c) => errorResponse(new ApiError(404, 'not_found', 'no such route'), c));
-  app.onError(errorResponse);
+  app.notFound(notFound);
+  app.onError((err, c) => errorResponse(err, c, log));
   return app;
 }

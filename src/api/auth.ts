@@ -4,6 +4,7 @@ import type { Sql } from '../db/sql.js';
 import { DEFAULT_GATEWAY, type Gateway } from '../domain/gateways.js';
 import type { GatewayCache } from '../ingest/gateways.js';
 import { ApiError } from './errors.js';
+import { sidParam, type Guard } from './openapi.js';
 
 export type Account = { sid: string; name: string; country: string; timezone: string };
 export type AppEnv = { Variables: { account: Account } };
@@ -61,4 +62,22 @@ export function requireAccount(sql: Sql): MiddlewareHandler<AppEnv> {
     c.set('account', { sid: row.sid, name: row.name, country: row.country, timezone: row.timezone });
     await next();
   };
+}
+
+/** The operator's routes (/v1/admin): ADMIN_TOKEN. */
+export function adminGuard(token: string): Guard {
+  return { middleware: requireBearer(token, 'operator'), security: [{ adminToken: [] }] };
+}
+
+/** The carriers' routes: a gateway's token, in the header, or (for a GET) in `?token=`. */
+export function gatewayGuard(tokens: { ingest: string }, gateways: GatewayCache, opts: { queryParam?: 'token' } = {}): Guard {
+  return {
+    middleware: requireGateway(tokens, gateways, opts),
+    security: opts.queryParam ? [{ gatewayToken: [] }, { gatewayTokenQuery: [] }] : [{ gatewayToken: [] }],
+  };
+}
+
+/** An account's routes (/v1/{sid}/...): its api-key; the mount adds the `sid` parameter. */
+export function accountGuard(sql: Sql): Guard {
+  return { middleware: requireAccount(sql), security: [{ apiKey: [] }], params: { sid: sidParam } };
 }

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { ValidationError } from '../domain/errors.js';
+import { serializeError, type Log } from '../runtime/logger.js';
 
 /** An error the API answers with as it is: status, code, message and, where known, the field. */
 export class ApiError extends Error {
@@ -81,14 +82,19 @@ export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.output
 
 type ErrorBody = { error: { code: string; message: string; field?: string } };
 
-/** One JSON shape for every error (SPEC §6). */
-export function errorResponse(err: Error, c: Context): Response {
+/**
+ * One JSON shape for every error (SPEC §6). An unexpected one is logged through `log` (its
+ * type, message and stack only: no query parameters), on the request's scope, so its line
+ * carries the request id.
+ */
+export function errorResponse(err: Error, c: Context, log?: Log): Response {
   const body = (code: string, message: string, field?: string): ErrorBody => ({ error: { code, message, ...(field ? { field } : {}) } });
   if (err instanceof ValidationError) {
     return c.json(body(err.code, `${err.field} ${err.message}`, err.field), err.status as ContentfulStatusCode);
   }
   if (err instanceof ApiError) return c.json(body(err.code, err.message, err.field), err.status);
   if (err instanceof HTTPException) return c.json(body('http_error', err.message || 'request refused'), err.status as ContentfulStatusCode);
-  console.error(err);
+  if (log) log(`unhandled error: ${err.message}`, { level: 'error', err });
+  else console.error(serializeError(err));
   return c.json(body('internal', 'internal error'), 500);
 }

@@ -1,201 +1,183 @@
-import { z } from 'zod';
-import { callbackProfileInputSchema, callbackProfilePatchSchema } from '../domain/callback-profile.js';
-import { receiveConfigInputSchema } from '../domain/receive-config.js';
-import { inboundInputSchema } from '../ingest/ingest.js';
-import { accountInput, assignInput, numberInput, numberPatchInput } from './routes/admin.js';
-import { senderIdInput } from './routes/account.js';
-import { codecBody } from './routes/codec.js';
-import { bulkReplayInput } from './routes/deliveries.js';
-import { deliveryReportInput } from './routes/delivery-reports.js';
-import { gatewayInput, gatewayPatch } from './routes/gateways.js';
-import { steerInput } from './routes/logs.js';
-import { sendInput } from './routes/messages.js';
-import { standardTextsInput } from './routes/standard-keywords.js';
-import { smppConnectionInput, smppConnectionPatch } from './routes/smpp-connections.js';
+import { OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi';
+import type { Context, Env, MiddlewareHandler } from 'hono';
+import { parseJson, parseQuery } from './errors.js';
 
-/** Request schemas come from the same zod schemas the routes validate with, so they cannot drift. */
-const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+/**
+ * The OpenAPI document is generated from the route definitions themselves (SPEC §6): every
+ * route is added through `Routes.add`, which registers its definition (parameters, body,
+ * every response with its schema, operationId, tags, security) and its handler together, so a
+ * route cannot be served without being documented. The handler validates with the very
+ * schemas the document shows, through our own parseJson / parseQuery (a body is read as JSON
+ * whatever its content type, NUL characters and deep nesting are refused first, and a failure
+ * is the usual 400 naming the field), not through the library's validators.
+ */
 
-const error = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
-    },
-  },
+/** One JSON shape for every error (SPEC §6). */
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_field' }),
+      message: z.string().openapi({ example: 'keyword must not be empty' }),
+      field: z.string().optional().openapi({ description: 'the field at fault, dotted for a nested one (auto_reply.sender, aliases.1)' }),
+    }),
+  })
+  .openapi('Error');
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'The input breaks a rule; the error names the field',
+  401: 'No valid credential for this route',
+  403: 'Refused for this caller',
+  404: 'No such resource (another account\'s is as missing)',
+  405: 'The path exists, the method does not (see the Allow header)',
+  409: 'The request conflicts with the current state',
+  413: 'The body is larger than BODY_LIMIT_BYTES',
+  502: 'The SMS provider refused the message',
+  503: 'A service this request needs (Temporal, the SMS provider) cannot be reached now; retry later',
 };
 
-type Op = { summary: string; auth: 'admin' | 'account' | 'ingest' | null; body?: z.ZodType; status: number; params?: string[]; query?: string[]; headers?: string[]; also?: Record<number, string> };
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
 
-const ops: Record<string, Record<string, Op>> = {
-  '/v1/admin/accounts': { post: { summary: 'Create an account; the api_key is shown once', auth: 'admin', body: accountInput, status: 201 } },
-  '/v1/admin/numbers': { post: { summary: 'Create a number (long code, short code, shared short code)', auth: 'admin', body: numberInput, status: 201 } },
-  '/v1/admin/numbers/{number}': {
-    patch: {
-      summary: 'Turn standard keywords (STOP, START, HELP, …) on or off for a number', auth: 'admin', body: numberPatchInput, status: 200, params: ['number'],
-      also: { 409: 'reserved_keyword: a receive configuration of the number uses a standard keyword' },
-    },
-  },
-  '/v1/admin/numbers/{number}/accounts': { post: { summary: 'Assign a number to an account', auth: 'admin', body: assignInput, status: 201, params: ['number'] } },
-  '/v1/admin/gateways': {
-    post: { summary: "Create a gateway (SPEC §5): a carrier's own ingest credential; the token is shown once, only its hash is kept", auth: 'admin', body: gatewayInput, status: 201, also: { 409: 'conflict: the name is taken' } },
-    get: { summary: 'Gateways (never their tokens), revoked ones included; INGEST_TOKEN is the default gateway and has no entry', auth: 'admin', status: 200 },
-  },
-  '/v1/admin/gateways/{id}': {
-    get: { summary: 'One gateway', auth: 'admin', status: 200, params: ['id'] },
-    patch: { summary: "Rename a gateway or change the numbers it may deliver to (null: any)", auth: 'admin', body: gatewayPatch, status: 200, params: ['id'] },
-    delete: { summary: 'Revoke a gateway: its token is refused (401) from the next request; the gateway and its messages are kept', auth: 'admin', status: 204, params: ['id'] },
-  },
-  '/v1/admin/gateways/{id}/revoke': {
-    post: { summary: 'Revoke a gateway, answering with it (revoked_at set)', auth: 'admin', status: 200, params: ['id'] },
-  },
-  '/v1/admin/smpp-connections': {
-    post: { summary: 'Create an SMPP bind to an SMSC (SPEC §8); the password is write-only', auth: 'admin', body: smppConnectionInput, status: 201, also: { 409: 'conflict: the name is taken' } },
-    get: { summary: 'SMPP connections with their live state (bound, last error, counters)', auth: 'admin', status: 200 },
-  },
-  '/v1/admin/smpp-connections/{id}': {
-    get: { summary: 'An SMPP connection with its live state', auth: 'admin', status: 200, params: ['id'] },
-    patch: { summary: 'Change an SMPP connection (a new password, enabled: false unbinds); it rebinds with the change', auth: 'admin', body: smppConnectionPatch, status: 200, params: ['id'] },
-    delete: { summary: 'Delete an SMPP connection: unbinds; parts of long MOs it left are still joined and stored', auth: 'admin', status: 204, params: ['id'] },
-  },
-  '/v1/codec/decode': {
-    post: { summary: 'Temporal codec endpoint: decrypt payloads (Temporal CLI --codec-endpoint, --codec-auth)', auth: 'admin', body: codecBody, status: 200, also: { 503: 'payload encryption is off' } },
-  },
-  '/v1/codec/encode': {
-    post: { summary: 'Temporal codec endpoint: encrypt payloads with PAYLOAD_KEY', auth: 'admin', body: codecBody, status: 200, also: { 503: 'payload encryption is off' } },
-  },
-  '/v1/codec/ui/{capability}/decode': {
-    post: { summary: "The codec endpoint for the Temporal UI, which sends no token: the URL's capability, derived from ADMIN_TOKEN, authorizes", auth: null, body: codecBody, status: 200, params: ['capability'], also: { 503: 'payload encryption is off' } },
-  },
-  '/v1/codec/ui/{capability}/encode': {
-    post: { summary: 'As /decode, encrypting', auth: null, body: codecBody, status: 200, params: ['capability'], also: { 503: 'payload encryption is off' } },
-  },
-  '/v1/{sid}/numbers': { get: { summary: "The account's numbers", auth: 'account', status: 200, params: ['sid'] } },
-  '/v1/{sid}/sender-ids': {
-    post: { summary: 'Register a sender ID', auth: 'account', body: senderIdInput, status: 201, params: ['sid'] },
-    get: { summary: "The account's sender IDs", auth: 'account', status: 200, params: ['sid'] },
-  },
-  '/v1/{sid}/callback/profiles': {
-    post: { summary: 'Create a callback profile; its signing_secret is in the answer', auth: 'account', body: callbackProfileInputSchema, status: 201, params: ['sid'] },
-    get: { summary: 'List callback profiles (title: part of the title, any case)', auth: 'account', status: 200, params: ['sid'], query: ['title', 'limit', 'offset'] },
-  },
-  '/v1/{sid}/callback/profiles/{id}': {
-    get: { summary: 'One callback profile (secrets are write-only)', auth: 'account', status: 200, params: ['sid', 'id'] },
-    patch: { summary: 'Change some fields of a callback profile; status active re-enables it', auth: 'account', body: callbackProfilePatchSchema, status: 200, params: ['sid', 'id'] },
-    delete: { summary: 'Delete a callback profile; 409 profile_in_use while a receive configuration names it', auth: 'account', status: 204, params: ['sid', 'id'] },
-  },
-  '/v1/{sid}/callback/profiles/{id}/signing-secret': { get: { summary: "The profile's signing secret", auth: 'account', status: 200, params: ['sid', 'id'] } },
-  '/v1/{sid}/callback/profiles/{id}/signing-secret/rotate': {
-    post: { summary: 'A new signing secret; the previous one keeps signing for 24 hours', auth: 'account', status: 200, params: ['sid', 'id'] },
-  },
-  '/v1/{sid}/callback/signing-secret': { get: { summary: "The secret that signs the account's inline trigger URLs", auth: 'account', status: 200, params: ['sid'] } },
-  '/v1/{sid}/callback/signing-secret/rotate': {
-    post: { summary: 'A new secret for inline trigger URLs; the previous one keeps signing for 24 hours', auth: 'account', status: 200, params: ['sid'] },
-  },
-  '/v1/{sid}/deliveries': {
-    get: { summary: 'Webhook deliveries, newest first', auth: 'account', status: 200, params: ['sid'], query: ['status', 'since', 'profile_id', 'log_id', 'limit', 'offset'] },
-  },
-  '/v1/{sid}/deliveries/{id}': { get: { summary: 'One delivery with its stored request and every attempt', auth: 'account', status: 200, params: ['sid', 'id'] } },
-  '/v1/{sid}/deliveries/{id}/replay': { post: { summary: 'Deliver a finished delivery again, with the same delivery id', auth: 'account', status: 202, params: ['sid', 'id'] } },
-  '/v1/{sid}/deliveries/replay': {
-    post: { summary: 'Replay every failed or skipped delivery created since a time (500 per call)', auth: 'account', body: bulkReplayInput, status: 202, params: ['sid'] },
-  },
-  '/v1/{sid}/receive-configs': {
-    post: {
-      summary: 'Create a receive configuration', auth: 'account', body: receiveConfigInputSchema, status: 201, params: ['sid'],
-      also: { 409: 'keyword_taken, or reserved_keyword: a standard keyword on a number that answers them itself' },
-    },
-    get: { summary: 'List receive configurations', auth: 'account', status: 200, params: ['sid'], query: ['number', 'limit', 'offset'] },
-  },
-  '/v1/{sid}/receive-configs/{id}': {
-    get: { summary: 'One receive configuration', auth: 'account', status: 200, params: ['sid', 'id'] },
-    put: {
-      summary: 'Replace a receive configuration', auth: 'account', body: receiveConfigInputSchema, status: 200, params: ['sid', 'id'],
-      also: { 409: 'keyword_taken, or reserved_keyword: a standard keyword on a number that answers them itself' },
-    },
-    delete: { summary: 'Delete a receive configuration', auth: 'account', status: 204, params: ['sid', 'id'] },
-  },
-  '/v1/inbound': {
-    post: {
-      summary: "Ingest one MO message; 202 once stored. A carrier id is unique per gateway: another gateway's id is stored as gw:<gateway id>:<carrier id>",
-      auth: 'ingest', body: inboundInputSchema, status: 202,
-      also: { 403: 'number_not_allowed: the gateway is limited to other numbers (field recipient)' },
-    },
-    get: { summary: 'Ingest one MO message from query parameters (token may be given as ?token=)', auth: 'ingest', status: 202, also: { 403: 'number_not_allowed: the gateway is limited to other numbers' }, query: ['id', 'source', 'recipient', 'message', 'operator', 'circle', 'received_at', 'token'] },
-  },
-  '/v1/delivery-reports': {
-    post: {
-      summary: "A delivery report for an SMS we sent, named by our outbox id or the provider's message id; 202 also for one naming no SMS we know (matched: false)",
-      auth: 'ingest', body: deliveryReportInput, status: 202,
-    },
-    get: {
-      summary: "The same from query parameters, for gateways that call a URL (Kannel's dlr-url: status=%d); the token may be given as ?token=",
-      auth: 'ingest', status: 202, query: ['message_id', 'status', 'error_code', 'at', 'token'],
-    },
-  },
-  '/v1/{sid}/logs': { get: { summary: 'MO logs, newest first', auth: 'account', status: 200, params: ['sid'], query: ['outcome', 'number', 'limit', 'offset'] } },
-  '/v1/{sid}/logs/{id}': { get: { summary: 'One MO log with its actions and Temporal UI link', auth: 'account', status: 200, params: ['sid', 'id'] } },
-  '/v1/{sid}/logs/{id}/scheduled-reply': {
-    post: { summary: "Cancel or reschedule (account's local time) a message's scheduled reply; signals its run", auth: 'account', body: steerInput, status: 202, params: ['sid', 'id'] },
-  },
-  '/v1/{sid}/messages': {
-    post: {
-      summary: 'Send an SMS; 403 opted_out when the customer opted out of the sender', auth: 'account', body: sendInput, status: 201, params: ['sid'],
-      headers: ['Idempotency-Key'],
-      also: { 200: 'the send made earlier with this Idempotency-Key', 409: 'in_progress: a send with this Idempotency-Key is under way', 502: 'the provider refused the SMS', 503: 'the provider could not be reached; retry with the same Idempotency-Key' },
-    },
-    get: { summary: 'The outbox: every SMS and email sent for the account', auth: 'account', status: 200, params: ['sid'], query: ['status', 'channel', 'log_id', 'limit', 'offset'] },
-  },
-  '/v1/{sid}/standard-keywords': {
-    get: { summary: "The standard keywords and the account's confirmation texts (each the default until set)", auth: 'account', status: 200, params: ['sid'] },
-    patch: { summary: 'Set confirmation texts; null sends the default again', auth: 'account', body: standardTextsInput, status: 200, params: ['sid'] },
-  },
-  '/v1/{sid}/subscriptions': {
-    get: { summary: 'Opt-in / opt-out list; format=csv exports it', auth: 'account', status: 200, params: ['sid'], query: ['number', 'status', 'format', 'limit', 'offset'] },
-  },
-  '/v1/{sid}/subscriptions/history': {
-    get: { summary: 'Every subscribe and unsubscribe, newest first', auth: 'account', status: 200, params: ['sid'], query: ['number', 'status', 'limit', 'offset'] },
-  },
-};
-
-export function openApiDocument(extra: Record<string, Record<string, Op>> = {}) {
-  const paths: Record<string, unknown> = {};
-  for (const [path, methods] of Object.entries({ ...ops, ...extra })) {
-    paths[path] = Object.fromEntries(
-      Object.entries(methods).map(([method, op]) => [
-        method,
-        {
-          summary: op.summary,
-          security: op.auth === 'account' ? [{ apiKey: [] }] : op.auth ? [{ [op.auth === 'admin' ? 'adminToken' : 'ingestToken']: [] }] : [],
-          parameters: [
-            ...(op.params ?? []).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
-            ...(op.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
-            ...(op.headers ?? []).map((name) => ({ name, in: 'header', required: false, schema: { type: 'string' } })),
-          ],
-          ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema(op.body) } } } } : {}),
-          responses: {
-            [op.status]: { description: 'success', ...(op.status === 204 ? {} : { content: { 'application/json': { schema: { type: 'object' } } } }) },
-            ...Object.fromEntries(Object.entries(op.also ?? {}).map(([code, description]) => [code, { description }])),
-            '4XX': { description: 'bad input, unknown resource or no access', content: { 'application/json': { schema: error } } },
-          },
-        },
-      ]),
-    );
+/**
+ * Error responses: a status list, or statuses with the reasons they are answered for.
+ * `errors(404, { 409: 'keyword_taken: …' })`.
+ */
+export function errors(...specs: (number | Record<number, string>)[]) {
+  const out: Record<number, ReturnType<typeof errorResponse>> = {};
+  for (const spec of specs) {
+    if (typeof spec === 'number') out[spec] = errorResponse(ERROR_TEXT[spec] ?? 'refused');
+    else for (const [code, why] of Object.entries(spec)) out[Number(code)] = errorResponse(why);
   }
-  return {
-    openapi: '3.1.0',
-    info: { title: 'Inbound SMS keyword engine', version: '1', description: 'Receive MO messages on virtual numbers and act on them per keyword.' },
-    components: {
-      securitySchemes: {
-        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
-        ingestToken: { type: 'http', scheme: 'bearer', description: "a gateway's token (POST /v1/admin/gateways), or INGEST_TOKEN for the default gateway" },
-        apiKey: { type: 'apiKey', in: 'header', name: 'api-key' },
-      },
-    },
-    paths,
-  };
+  return out;
 }
 
-export type OpenApiOp = Op;
+/** A JSON response with its schema. */
+export const json = <S extends z.ZodType>(schema: S, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+/** A request body: JSON, required. */
+export const body = <S extends z.ZodType>(schema: S, description?: string) => ({
+  required: true,
+  ...(description ? { description } : {}),
+  content: { 'application/json': { schema } },
+});
+
+/** The `limit` and `offset` a list answers with. */
+export const pageFields = { limit: z.number().int(), offset: z.number().int() };
+
+export { NOT_BLANK } from '../domain/patterns.js';
+
+/** A timestamp as the API writes it (ISO 8601, UTC). */
+export const timestamp = z.iso.datetime().openapi({ example: '2026-05-01T10:00:00.000Z' });
+
+/** The credentials of SPEC §6, as security schemes. */
+export const securitySchemes = {
+  adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN: the operator routes under /v1/admin and the codec endpoint' },
+  gatewayToken: {
+    type: 'http', scheme: 'bearer',
+    description: "A gateway's token (POST /v1/admin/gateways), or INGEST_TOKEN for the default gateway: /v1/inbound and /v1/delivery-reports",
+  },
+  gatewayTokenQuery: {
+    type: 'apiKey', in: 'query', name: 'token',
+    description: 'The same gateway token as a query parameter, for carriers that can only call a GET URL',
+  },
+  apiKey: { type: 'apiKey', in: 'header', name: 'api-key', description: "The account's api_key (shown once, when the account is made): the routes under /v1/{sid}" },
+  metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when set: GET /metrics' },
+} as const;
+
+export type SecurityScheme = keyof typeof securitySchemes;
+
+/** What guards a group of routes: its middleware and how the document names it. */
+export type Guard = {
+  middleware: MiddlewareHandler<any>;
+  security: Partial<Record<SecurityScheme, string[]>>[];
+  /** path parameters the mount adds (the account's `sid`) */
+  params?: Record<string, z.ZodType>;
+};
+
+/** Every operation is named and filed: the document has no anonymous route. */
+export type Documented = RouteConfig & { operationId: string; tags: string[]; summary: string };
+
+type RequestParts = { params?: z.ZodObject; query?: z.ZodType; body?: { content?: Record<string, { schema?: unknown }> }; headers?: unknown };
+
+type JsonBodyOf<R> = R extends { request: { body: { content: { 'application/json': { schema: infer S extends z.ZodType } } } } } ? z.output<S> : never;
+type QueryOf<R> = R extends { request: { query: infer S extends z.ZodType } } ? z.output<S> : never;
+
+/** The route's own schemas, applied when the handler asks (so it keeps its order of checks). */
+export type Valid<R> = { json: () => Promise<JsonBodyOf<R>>; query: () => QueryOf<R> };
+
+type Handler<E extends Env, R> = (c: Context<E>, valid: Valid<R>) => Response | Promise<Response>;
+
+/** An OpenAPIHono whose routes are added with their definitions, under one guard. */
+export class Routes<E extends Env = Env> {
+  readonly app = new OpenAPIHono<E>();
+
+  constructor(private readonly guard: Guard | null) {}
+
+  add<R extends Documented>(route: R, handler: Handler<E, R>): this {
+    const { middleware, ...definition } = route;
+    const request = (definition.request ?? {}) as RequestParts;
+    const params = { ...(this.guard?.params ?? {}), ...(request.params?.shape ?? {}) };
+    const hasParams = Object.keys(params).length > 0;
+    const jsonSchema = (request.body?.content?.['application/json']?.schema ?? null) as z.ZodType | null;
+    this.app.openAPIRegistry.registerPath({
+      ...definition,
+      security: this.guard?.security ?? [],
+      request: { ...request, ...(hasParams ? { params: z.object(params) } : {}) },
+      responses: {
+        // A NUL in the path and a body over the limit are refused before any route (app.ts);
+        // a route's own description of one of these statuses stays.
+        ...(hasParams || request.query || jsonSchema ? errors(400) : {}),
+        ...(this.guard ? errors(401) : {}),
+        ...(jsonSchema ? errors(413) : {}),
+        ...definition.responses,
+      },
+    });
+    const valid: (c: Context<E>) => Valid<R> = (c) => ({
+      json: () => {
+        if (!jsonSchema) throw new Error(`${route.operationId} takes no body`);
+        return parseJson(c, jsonSchema) as Promise<JsonBodyOf<R>>;
+      },
+      query: () => {
+        if (!request.query) throw new Error(`${route.operationId} takes no query`);
+        return parseQuery(c, request.query as z.ZodType) as QueryOf<R>;
+      },
+    });
+    const before = [...(this.guard ? [this.guard.middleware] : []), ...(middleware ? [middleware].flat() : [])] as MiddlewareHandler<E>[];
+    const path = route.path.replace(/\{(\w+)\}/g, ':$1');
+    this.app.on([route.method.toUpperCase()], [path], ...(before as []), (c: Context<E>) => handler(c, valid(c)));
+    return this;
+  }
+}
+
+/** Path parameters are never empty; their own rules (uuid, E.164) are checked by the handler, as a 404. */
+export const uuidParam = (what: string) =>
+  z.string().openapi({ description: `the ${what}'s id`, format: 'uuid', example: '3f2b8c9e-1d4a-4c6b-9e2f-0a1b2c3d4e5f' });
+
+export const sidParam = z.string().min(1).openapi({ description: "the account's sid", example: 'HXUS0123456789AB' });
+
+/** The document, generated once every route is added. */
+export function openApiDocument(app: OpenAPIHono<any>) {
+  for (const [name, scheme] of Object.entries(securitySchemes)) {
+    app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
+  }
+  return app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'Inbound SMS keyword engine',
+      version: '1',
+      description: 'Receive MO messages on virtual numbers and act on them per keyword. Interactive documentation: /docs.',
+    },
+    tags: [
+      { name: 'admin', description: 'The operator: accounts, numbers, gateways, SMPP connections (ADMIN_TOKEN)' },
+      { name: 'carrier', description: 'Carriers and gateways: MO messages and delivery reports (a gateway token)' },
+      { name: 'codec', description: "Temporal's codec endpoint for encrypted payloads" },
+      { name: 'account', description: "An account's numbers and sender IDs (its api-key)" },
+      { name: 'receive-configs', description: 'What each keyword does (SPEC §2)' },
+      { name: 'callbacks', description: 'Callback profiles and signing secrets' },
+      { name: 'deliveries', description: 'Webhook deliveries and replays' },
+      { name: 'logs', description: 'MO logs and their runs' },
+      { name: 'messages', description: 'The send API and the outbox' },
+      { name: 'subscriptions', description: 'The opt-in / opt-out list and the standard keywords' },
+      { name: 'service', description: 'Health and this documentation' },
+    ],
+  });
+}

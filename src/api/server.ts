@@ -6,7 +6,7 @@ import { printGeneratedTokens, resolveTokens } from '../runtime/tokens.js';
 const { config, log, parts, db } = await bootstrap('api');
 const address = temporalAddress(config);
 const temporal = connectTemporal(address, config.temporal.namespace, config.keys.payload);
-parts.push({ stop: temporal.close });
+parts.push({ name: 'Temporal connection', stop: temporal.close });
 // Registering search attributes needs Temporal; the API itself does not (the dispatcher
 // registers them later if they are still missing), so only warn.
 await ensureSearchAttributes(temporal.connection, config.temporal.namespace).catch((e) => log(`search attributes not checked: ${String(e)}`));

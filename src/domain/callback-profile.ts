@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ProfileAuth } from './callback-auth.js';
-import { ENC_ALGORITHMS, encSettingsProblem, type EncSettings } from './encryption.js';
+import { ENC_ALGORITHMS, encSettingsProblem, ivBytesFor, keyBytesFor, type EncSettings } from './encryption.js';
+import { HTTP_URL_PATTERN, MEDIA_TYPE_PATTERN } from './patterns.js';
 import type { InlineTrigger } from './webhook.js';
 
 /**
@@ -19,7 +20,8 @@ export const webhookUrlSchema = z
   .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
   .refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), {
     error: "must not contain a user name or password (give them as a callback profile's auth)",
-  });
+  })
+  .meta({ format: 'uri', pattern: HTTP_URL_PATTERN, description: 'http or https, without user name or password' });
 const httpUrl = webhookUrlSchema.max(2000, 'must be at most 2000 characters');
 const upper = (v: unknown) => (typeof v === 'string' ? v.trim().toUpperCase() : v);
 
@@ -30,20 +32,24 @@ const RESERVED_HEADERS = new Set([
 ]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** A case-insensitive pattern of a name, for engines without flags: host → [hH][oO][sS][tT]. */
+const anyCase = (name: string) => [...name].map((ch) => (/[a-z]/i.test(ch) ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : ch.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&'))).join('');
 
 /** A POST's media type; it is sent as a header, so line breaks and control characters are refused. */
 export const contentTypeSchema = z
   .string()
   .max(200, 'must be at most 200 characters')
   .regex(HEADER_VALUE, 'must not contain line breaks or control characters')
-  .regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'must be a media type, like application/json');
+  .regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'must be a media type, like application/json')
+  .meta({ pattern: MEDIA_TYPE_PATTERN, example: 'application/json' });
 
 const title = z
   .string()
   .trim()
   .min(3, 'must be at least 3 characters')
   .max(100, 'must be at most 100 characters')
-  .regex(/^[A-Za-z0-9 _-]+$/, 'may contain only letters, digits, spaces, hyphens and underscores');
+  .regex(/^[A-Za-z0-9 _-]+$/, 'may contain only letters, digits, spaces, hyphens and underscores')
+  .meta({ pattern: '^[A-Za-z0-9_-][A-Za-z0-9 _-]*[A-Za-z0-9_-]$', description: 'unique in the account; white space around it is dropped' });
 
 const basicAuthSchema = z
   .object({
@@ -74,9 +80,20 @@ export const encSchema = z
     algorithm: z.preprocess(upper, z.enum(ENC_ALGORITHMS, { error: `must be one of ${ENC_ALGORITHMS.join(', ')}` })),
     key: z.string().min(1, 'must not be empty'),
     iv: z.string().min(1, 'must not be empty'),
-    fields: z.array(z.string().regex(/^[a-z_][a-z0-9_]*$/i, 'must be a variable name, like message')).max(50).nullish(),
+    fields: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name, like message')).max(50).nullish(),
   })
-  .strict();
+  .strict()
+  // The key and IV lengths encSettingsProblem checks, in bytes (ASCII characters here).
+  .meta({
+    anyOf: ENC_ALGORITHMS.map((algorithm) => ({
+      properties: {
+        algorithm: { const: algorithm },
+        key: { pattern: `^[\\x20-\\x7e]{${keyBytesFor(algorithm)}}$` },
+        iv: { pattern: `^(?:${ivBytesFor(algorithm).map((n) => `[\\x20-\\x7e]{${n}}`).join('|')})$` },
+      },
+    })),
+    description: 'key and iv are UTF-8 bytes: 16, 24 or 32 for the key (AES-128, -192, -256); 16 for a CFB IV, 12 or 16 for GCM',
+  });
 
 const headersSchema = z
   .record(
@@ -84,7 +101,14 @@ const headersSchema = z
     z.string().max(2000, 'must be at most 2000 characters').regex(HEADER_VALUE, 'must not contain line breaks or control characters'),
     { error: (iss) => (iss.code === 'invalid_key' ? 'is not an HTTP header name' : undefined) },
   )
-  .refine((h) => Object.keys(h).length <= 30, 'may have at most 30 headers');
+  .refine((h) => Object.keys(h).length <= 30, 'may have at most 30 headers')
+  .meta({
+    maxProperties: 30,
+    // Not a header the platform sets, nor authorization (which `auth` would refuse).
+    propertyNames: {
+      pattern: `^(?!(?:${[...RESERVED_HEADERS, 'authorization'].map(anyCase).join('|')})$)[!#$%&'*+.^_\`|~0-9A-Za-z-]+$`,
+    },
+  });
 
 /** The fields, each as the create request takes it; PATCH takes any subset. */
 const profileFields = z
@@ -107,6 +131,20 @@ const profileFields = z
   })
   .strict();
 
+/** The rules the superRefine below enforces, as far as JSON Schema can say them (POST and PATCH alike). */
+const profileRules = {
+  allOf: [
+    {
+      if: { required: ['http_method'], properties: { http_method: { const: 'GET' } } },
+      then: { properties: { body: { type: 'null' }, content_type: { type: 'null' } } },
+    },
+    {
+      if: { required: ['body'], properties: { body: { type: 'object' } } },
+      then: { properties: { content_type: { anyOf: [{ type: 'null' }, { type: 'string', pattern: '[jJ][sS][oO][nN]' }] } } },
+    },
+  ],
+};
+
 export const callbackProfileInputSchema = profileFields.superRefine((p, ctx) => {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   if (p.http_method === 'GET') {
@@ -125,7 +163,13 @@ export const callbackProfileInputSchema = profileFields.superRefine((p, ctx) => 
     const problem = encSettingsProblem(p.enc as EncSettings);
     if (problem) issue(['enc', problem.field], problem.message);
   }
-});
+}).meta(profileRules);
+
+/** A schema's JSON Schema (zod's own rendering, refinements' metadata included), to show in the document. */
+function documented(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
 
 /**
  * PATCH: any subset of the fields. `auth` and `enc` may name only what changes when the type
@@ -134,11 +178,15 @@ export const callbackProfileInputSchema = profileFields.superRefine((p, ctx) => 
  */
 export const callbackProfilePatchSchema = profileFields
   .extend({
-    auth: z.looseObject({ type: z.enum(['basic', 'advanced']).optional() }).nullish(),
-    enc: z.looseObject({}).nullish(),
+    // The document shows the whole forms (as POST takes them), which a PATCH always takes.
+    auth: z.looseObject({ type: z.enum(['basic', 'advanced']).optional() }).nullish()
+      .meta({ anyOf: [documented(profileAuthSchema), { type: 'null' }], description: 'whole, or (same type as stored) only the fields that change' }),
+    enc: z.looseObject({}).nullish()
+      .meta({ anyOf: [documented(encSchema), { type: 'null' }], description: 'whole, or (same algorithm as stored) only the fields that change' }),
   })
   .partial()
-  .strict();
+  .strict()
+  .meta(profileRules);
 
 export type CallbackProfileInput = z.output<typeof callbackProfileInputSchema>;
 export type CallbackProfilePatch = z.output<typeof callbackProfilePatchSchema>;
@@ -210,6 +258,13 @@ export function publicAuth(auth: ProfileAuth | null) {
 
 export function publicEnc(enc: EncSettings | null) {
   return enc ? { algorithm: enc.algorithm, fields: enc.fields ?? null } : null;
+}
+
+/** Why a delivery through the profile is not sent (it is disabled, by its owner or after failures), or null. */
+export function profileSkipReason(p: { status: string; disabled_reason: string | null }): string | null {
+  if (p.status === 'active') return null;
+  const what = p.status === 'auto_disabled' ? 'auto-disabled' : 'disabled';
+  return `callback profile is ${what}${p.disabled_reason ? `: ${p.disabled_reason}` : ''}`;
 }
 
 /** The profile as a webhook to render with a message's variables. */

@@ -54,3 +54,31 @@ export function deliveryOutcome(status: string | number): DeliveryOutcome | null
 export function isFinalDeliveryStatus(status: string | number): boolean {
   return deliveryOutcome(status) !== null;
 }
+
+/** A report as it is kept: on one part of an SMS (an SMPP receipt names one), or on the whole SMS (`partId` ''). */
+export type PartReport = { partId: string; status: string };
+
+/**
+ * Where an SMS stands after all its reports (SPEC §8: a long SMS goes in parts, each reported
+ * on by itself). Undelivered as soon as any part (or the whole) is reported undelivered, and a
+ * later DELIVRD never undoes that: the customer did not get the whole text. Delivered once the
+ * whole SMS is reported delivered, or each of its parts is. Null while neither is known.
+ * `parts` are the SMS's part ids in order ('' for a part whose id is unknown) and how many it
+ * has; null ids: the SMS was not sent in reported parts.
+ */
+export function smsOutcome(parts: { ids: readonly string[] | null; total: number | null }, reports: readonly PartReport[]): DeliveryOutcome | null {
+  const outcomes = reports.map((r) => ({ partId: r.partId, outcome: deliveryOutcome(r.status) }));
+  if (outcomes.some((o) => o.outcome === 'undelivered')) return 'undelivered';
+  const delivered = new Set(outcomes.filter((o) => o.outcome === 'delivered').map((o) => o.partId));
+  if (delivered.has('')) return 'delivered';
+  const ids = parts.ids ?? [];
+  const complete = ids.length > 0 && ids.length >= (parts.total ?? ids.length);
+  return complete && ids.every((id) => id !== '' && delivered.has(id)) ? 'delivered' : null;
+}
+
+/**
+ * The providers whose SMS a gateway may report on through `POST /v1/delivery-reports`: they
+ * hand their SMS to an HTTP gateway or API, which reports back over HTTP. SMPP's receipts come
+ * on its binds, and `log` sends nothing.
+ */
+export const HTTP_REPORTING_PROVIDERS: readonly string[] = ['http', 'kaleyra'];

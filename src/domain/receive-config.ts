@@ -3,19 +3,23 @@ import { contentTypeSchema, webhookUrlSchema } from './callback-profile.js';
 import { ValidationError } from './errors.js';
 import { keywordProblem, normalizeKeyword, parseTemplate } from './keywords.js';
 import { normalizeNumber } from './phone.js';
+import { E164_PATTERN, HTTP_URL_PATTERN, KEYWORD_PATTERN, LOCAL_DATE_TIME_PATTERN, NOT_BLANK, TEMPLATE_PATTERN } from './patterns.js';
 import { parseLocalDateTime } from './time.js';
 
+// `.meta()` says in the OpenAPI document what a refinement or a later check enforces.
 export const localDateTime = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'must be a date-time as YYYY-MM-DD HH:MM:SS');
+  .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'must be a date-time as YYYY-MM-DD HH:MM:SS')
+  .meta({ pattern: LOCAL_DATE_TIME_PATTERN, description: "YYYY-MM-DD HH:MM:SS on the account's clock, a time that exists", example: '2026-05-01 10:00:00' });
 export const route = z.enum(['MKT', 'TXN']);
 export const templateId = z.string().regex(/^\d{1,30}$/, 'must be the digits of a DLT template id');
-export const senderId = z.string().trim().min(1).max(20);
+export const senderId = z.string().trim().min(1).max(20).meta({ pattern: NOT_BLANK, description: 'a sender ID registered to the account' });
 /** E.164 only: a national form could dodge a customer's opt-out, which is kept in E.164. */
 export const msisdn = z
   .string()
   .transform(normalizeNumber)
-  .pipe(z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 number with its country code, like +919812345678'));
+  .pipe(z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 number with its country code, like +919812345678'))
+  .meta({ pattern: E164_PATTERN, description: 'E.164, with its country code (spaces and dashes are taken and removed)', example: '+919812345678' });
 
 /**
  * India's DLT rule (SPEC §2): an SMS sent for an account registered in India names its route
@@ -29,7 +33,7 @@ export function requireDlt(country: string, sms: { route?: string | null; templa
 
 export const scheduleSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('instant') }).strict(),
-  z.object({ type: z.literal('scheduled'), at: localDateTime }).strict(),
+  z.object({ type: z.literal('scheduled'), at: localDateTime.meta({ pattern: LOCAL_DATE_TIME_PATTERN, description: "when to reply, on the account's clock: now or later" }) }).strict(),
 ]);
 
 export const autoReplySchema = z
@@ -46,16 +50,21 @@ const smsForwardSchema = z
   .object({ to: msisdn, sender: senderId, route: route.nullish(), template_id: templateId.nullish() })
   .strict();
 
+// zod's own email rule, as the document's pattern (a JSON Schema `format: email` takes more).
+const email = z.email().meta({ format: 'email', pattern: z.regexes.email.source });
 const emailForwardSchema = z
   .object({
-    to: z.union([z.email(), z.array(z.email()).min(1).max(20)]).transform((v) => (Array.isArray(v) ? v : [v])),
+    to: z.union([email, z.array(email).min(1).max(20)]).transform((v) => (Array.isArray(v) ? v : [v])),
   })
   .strict();
+
+const present = (field: string) => ({ required: [field], properties: { [field]: { type: 'object' } } });
 
 export const forwardSchema = z
   .object({ sms: smsForwardSchema.nullish(), email: emailForwardSchema.nullish() })
   .strict()
-  .refine((f) => f.sms || f.email, { message: 'must have sms, email or both' });
+  .refine((f) => f.sms || f.email, { message: 'must have sms, email or both' })
+  .meta({ anyOf: [present('sms'), present('email')] });
 
 /** An inline webhook or a reference to a callback profile; one object so errors name the field. */
 export const triggerSchema = z
@@ -77,6 +86,21 @@ export const triggerSchema = z
     } else if ((t.method ?? 'POST') === 'GET' && t.body != null) {
       ctx.addIssue({ code: 'custom', path: ['body'], message: 'is only sent with method POST' });
     }
+  })
+  .meta({
+    description: 'an inline webhook (url, method, body, content_type) or a callback profile of the account (callback_profile_id)',
+    oneOf: [
+      {
+        required: ['callback_profile_id'],
+        properties: { callback_profile_id: { type: 'string' }, url: { type: 'null' }, method: { type: 'null' }, body: { type: 'null' }, content_type: { type: 'null' } },
+      },
+      {
+        required: ['url'],
+        properties: { url: { type: 'string', pattern: HTTP_URL_PATTERN }, callback_profile_id: { type: 'null' } },
+        if: { required: ['method'], properties: { method: { const: 'GET' } } },
+        then: { properties: { body: { type: 'null' } } },
+      },
+    ],
   });
 
 export const unsubscribeSchema = z.discriminatedUnion('scope', [
@@ -86,11 +110,15 @@ export const unsubscribeSchema = z.discriminatedUnion('scope', [
 
 export const receiveConfigInputSchema = z
   .object({
-    number: z.string().min(1),
+    number: z.string().min(1).meta({ description: "one of the account's numbers" }),
     default: z.boolean().default(false),
-    keyword: z.string().nullish(),
-    aliases: z.array(z.string()).max(20).nullish(),
-    template: z.string().max(200).nullish(),
+    keyword: z.string().meta({ pattern: KEYWORD_PATTERN, maxLength: 30, description: 'compared case-insensitively, spaces collapsed; at most 30 characters, no < or >' }).nullish(),
+    aliases: z
+      .array(z.string().meta({ pattern: KEYWORD_PATTERN, maxLength: 30 }))
+      .max(20)
+      .meta({ description: 'more keywords for the same configuration, each different from the keyword and each other' })
+      .nullish(),
+    template: z.string().max(200).meta({ pattern: TEMPLATE_PATTERN, description: 'the keyword, then named parts: JOIN <name> <city>' }).nullish(),
     expires_at: localDateTime.nullish(),
     expiry_message: z.string().min(1).max(1600).nullish(),
     /** the expiry message's own sender, route and DLT template id (else the auto reply's sender) */
@@ -103,7 +131,38 @@ export const receiveConfigInputSchema = z
     subscribe: z.boolean().nullish(),
     unsubscribe: unsubscribeSchema.nullish(),
   })
-  .strict();
+  .strict()
+  // The rules checkReceiveConfig enforces, as far as JSON Schema can say them.
+  .meta({
+    allOf: [
+      {
+        // A default configuration has no keyword, aliases, template or expiry; any other has a keyword.
+        if: { required: ['default'], properties: { default: { const: true } } },
+        then: { properties: { keyword: { type: 'null' }, aliases: { anyOf: [{ type: 'null' }, { maxItems: 0 }] }, template: { type: 'null' }, expires_at: { type: 'null' } } },
+        else: { required: ['keyword'], properties: { keyword: { type: 'string' } } },
+      },
+      {
+        // An expiry message needs expires_at; its sender, route and template id need the message.
+        if: { required: ['expiry_message'], properties: { expiry_message: { type: 'string' } } },
+        then: { required: ['expires_at'], properties: { expires_at: { type: 'string' } } },
+        else: { properties: { expiry_sender: { type: 'null' }, expiry_route: { type: 'null' }, expiry_template_id: { type: 'null' } } },
+      },
+      {
+        // subscribe and unsubscribe do not go together.
+        if: { required: ['subscribe'], properties: { subscribe: { const: true } } },
+        then: { properties: { unsubscribe: { type: 'null' } } },
+      },
+      {
+        // At least one action.
+        anyOf: [
+          present('auto_reply'), present('forward'), present('trigger'), present('unsubscribe'),
+          { required: ['subscribe'], properties: { subscribe: { const: true } } },
+          { required: ['expiry_message'], properties: { expiry_message: { type: 'string' } } },
+        ],
+      },
+    ],
+    description: "India (SPEC §2): an account registered in IN names route and template_id for every SMS (auto_reply, forward.sms, the expiry message).",
+  });
 
 export type ReceiveConfigInput = z.output<typeof receiveConfigInputSchema>;
 export type AutoReply = z.output<typeof autoReplySchema>;
@@ -133,6 +192,11 @@ export type ReceiveConfigRecord = {
   subscribe: boolean;
   unsubscribe: Unsubscribe | null;
 };
+
+/** A keyword configuration's phrases, keyword first then aliases (normalized); none for a default one. */
+export function configPhrases(rec: Pick<ReceiveConfigRecord, 'keyword' | 'aliases'>): string[] {
+  return rec.keyword ? [rec.keyword, ...rec.aliases] : [];
+}
 
 /** Time slack for "now" in a scheduled reply: a client's clock and the request take a moment. */
 const NOW_SLACK_MS = 60_000;

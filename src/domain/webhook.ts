@@ -35,6 +35,22 @@ export function renderWebhook(trigger: InlineTrigger, vars: MessageVariables): R
   return { url, method, contentType, body };
 }
 
+/**
+ * The headers an attempt sends: a callback profile's own `headers`, then the request's (user
+ * agent, delivery id, content type), then the Standard Webhooks signature, then the profile's
+ * `Authorization`. Later ones win, so a profile's headers never stand in for the platform's.
+ */
+export function attemptHeaders(parts: {
+  profile: Record<string, string>;
+  request: Record<string, string>;
+  signature: Record<string, string>;
+  authorization: string | null;
+}): Record<string, string> {
+  const headers = { ...parts.profile, ...parts.request, ...parts.signature };
+  if (parts.authorization !== null) headers.authorization = parts.authorization;
+  return headers;
+}
+
 export type DeliveryVerdict = 'delivered' | 'retry' | 'reject';
 
 /** SPEC §5: network errors, timeouts, 408, 429 and 5xx are retried; other non-2xx stop at once. */
@@ -43,6 +59,23 @@ export function classifyResponse(status: number | null): DeliveryVerdict {
   if (status >= 200 && status < 300) return 'delivered';
   if (status === 408 || status === 429 || status >= 500) return 'retry';
   return 'reject';
+}
+
+/**
+ * What one webhook request came to, as `sms_webhook_attempts_total` counts it: an answer by its
+ * status class (429, the endpoint asking to slow down, apart), else why none came.
+ */
+export type WebhookAttemptClass = 'success' | 'http_3xx' | 'http_4xx' | 'http_429' | 'http_5xx' | 'timeout' | 'network_error' | 'refused';
+
+export function webhookAttemptClass(a: { statusCode: number | null; timedOut?: boolean; refused?: boolean }): WebhookAttemptClass {
+  if (a.refused) return 'refused';
+  const s = a.statusCode;
+  if (s === null) return a.timedOut ? 'timeout' : 'network_error';
+  if (s >= 200 && s < 300) return 'success';
+  if (s === 429) return 'http_429';
+  if (s >= 500) return 'http_5xx';
+  if (s >= 400) return 'http_4xx';
+  return 'http_3xx';
 }
 
 /** Longest wait a `Retry-After` may ask for: the retry policy's own longest interval. */

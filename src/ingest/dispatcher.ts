@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Sql } from '../db/sql.js';
+import type { Log } from '../runtime/logger.js';
 import { customerKey, type RunStarter } from './starter.js';
 
-type PendingRow = { id: string; sid: string | null; recipient: string; source: string; keyword: string | null; outcome: string };
+type PendingRow = { id: string; sid: string | null; recipient: string; source: string; keyword: string | null; outcome: string; storedAt: Date };
 
 /** A sweep, as the holder of the dispatch lease: the host and process, for someone reading the table. */
 const holderName = () => `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -38,7 +39,7 @@ export async function dispatchPending(deps: { sql: Sql; starter: RunStarter }, b
   const renew = setInterval(() => void takeLease(sql, holder).catch(() => {}), (LEASE_SECONDS * 1000) / 3);
   try {
     const rows = await sql<PendingRow[]>`
-      SELECT id, sid, recipient, source, keyword, outcome FROM inbound_messages
+      SELECT id, sid, recipient, source, keyword, outcome, created_at AS "storedAt" FROM inbound_messages
       WHERE dispatch_state = 'pending' ORDER BY dispatch_attempts, seq LIMIT ${batch}`;
     // Ordered: a backlog starts in arrival order (SPEC §5), one start after another.
     const handed = rows
@@ -62,7 +63,7 @@ export type Dispatcher = { stop: () => Promise<void> };
  * Every DISPATCH_INTERVAL_MS, sweeps until a sweep starts nothing: a backlog left by an
  * outage drains within one tick, in order.
  */
-export function startDispatcher(deps: { sql: Sql; starter: RunStarter; dispatchIntervalMs: number; log?: (line: string) => void }): Dispatcher {
+export function startDispatcher(deps: { sql: Sql; starter: RunStarter; dispatchIntervalMs: number; log?: Log }): Dispatcher {
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   const tick = async () => {
@@ -74,7 +75,7 @@ export function startDispatcher(deps: { sql: Sql; starter: RunStarter; dispatchI
       }
       if (n > 0) deps.log?.(`dispatcher started ${n} stored message(s)`);
     } catch (err) {
-      deps.log?.(`dispatcher: ${err instanceof Error ? err.message : String(err)}`);
+      deps.log?.(`dispatcher: ${err instanceof Error ? err.message : String(err)}`, { level: 'warn' });
     }
   };
   let busy = false;

@@ -9,6 +9,8 @@ import { customerNumber, matchRoute, RoutingCache } from './routing.js';
 import { customerKey, IngestLoad, RunStarter, type StarterDeps, type StarterOptions } from './starter.js';
 import { MessageWriter, type StoredMessage } from './writer.js';
 import { workflowIdFor } from '../workflows/definitions.js';
+import { addLogFields, type Log } from '../runtime/logger.js';
+import { gatewayLabel, metrics } from '../runtime/metrics.js';
 
 // SPEC §5: only a missing or unusable source, recipient or message is refused; the metadata
 // is read by readMoMetadata, which keeps what it can and notes the rest.
@@ -31,7 +33,7 @@ export type IngestResult = {
   workflow_id: string | null;
 };
 
-export type IngestDeps = { routing: RoutingCache; writer: MessageWriter; starter: RunStarter };
+export type IngestDeps = { routing: RoutingCache; writer: MessageWriter; starter: RunStarter; log?: Log };
 
 /** The parts of ingest one API process shares between its requests. */
 export type Ingestion = IngestDeps & { load: IngestLoad; gateways: GatewayCache };
@@ -44,6 +46,7 @@ export function createIngestion(deps: Omit<StarterDeps, 'load'>, starterOptions:
     gateways: new GatewayCache(deps.sql),
     writer: new MessageWriter(deps.sql),
     starter: new RunStarter({ ...deps, load }, starterOptions),
+    log: deps.log,
   };
 }
 
@@ -86,14 +89,23 @@ export async function ingest(deps: IngestDeps, input: InboundInput, extra: Inges
     matchedWords: match.matchedWords, workflowId: needsRun ? workflowIdFor(id) : null, needsRun,
   });
   const { row } = written;
-  if (!written.inserted) return { result: publicResult(row), duplicate: true };
+  // The ids tie the request's lines (its access line: one info line per HTTP MO) to the MO and its run.
+  const ids = { moId: row.id, ...(row.workflow_id ? { workflowId: row.workflow_id } : {}), gateway: gatewayLabel(gatewayId), outcome: row.outcome };
+  addLogFields({ ...ids, ...(written.inserted ? {} : { duplicate: true }) });
+  if (!written.inserted) {
+    metrics.moDuplicates.inc({ gateway: ids.gateway });
+    deps.log?.('MO repeated by its carrier: answered as the first', { ...ids, level: 'debug' });
+    return { result: publicResult(row), duplicate: true };
+  }
+  metrics.moReceived.inc({ outcome: row.outcome, gateway: ids.gateway });
+  deps.log?.('MO stored', { ...ids, level: 'debug' });
   // A customer's messages start in the order they came. When their newest older message still
   // waiting is this process's starter's, this one queues behind it there; when it is not
   // (stored during an outage, refused by Temporal, or queued by another API process) this one
   // is left to the dispatcher, which starts it in order (a refused one after the fresh ones).
   const older = written.newestOlderPending;
   if (row.dispatch_state === 'pending' && (older === null || deps.starter.holds(older))) {
-    deps.starter.enqueue({ id: row.id, sid: row.sid, recipient: row.recipient, keyword: row.keyword, outcome: row.outcome }, customerKey({ recipient, source }));
+    deps.starter.enqueue({ id: row.id, sid: row.sid, recipient: row.recipient, source, keyword: row.keyword, outcome: row.outcome, storedAt: now }, customerKey({ recipient, source }));
   }
   return { result: publicResult(row), duplicate: false };
 }

@@ -1,4 +1,5 @@
 import type { Sql } from '../db/sql.js';
+import { tokenize } from '../domain/keywords.js';
 import { firstWord, matchMessage, type KeywordCandidate, type MatchResult } from '../domain/matching.js';
 import { countryOf, customerE164, isE164 } from '../domain/phone.js';
 
@@ -31,6 +32,24 @@ export function matchRoute(route: NumberRoute | null, message: string, receivedA
     : result.configId === route.defaultConfig?.id ? route.defaultConfig.sid
     : candidates.find((c) => c.configId === result.configId)!.sid;
   return { ...result, sid };
+}
+
+/**
+ * The route as it would be with one more configuration (an unsaved one, which the dry run
+ * replays stored messages against): its phrases among the keywords, or it as the default.
+ */
+export function withConfig(
+  route: NumberRoute,
+  config: { id: string; sid: string; isDefault: boolean; keyword: string | null; phrases: string[]; expiresAt: Date | null },
+): NumberRoute {
+  if (config.isDefault) return { ...route, defaultConfig: { id: config.id, sid: config.sid } };
+  const keywords = new Map(route.keywords);
+  for (const phrase of config.phrases) {
+    // keyed as config_keywords.first_word is: the phrase's first word, normalized already
+    const first = tokenize(phrase)[0]!;
+    keywords.set(first, [...(keywords.get(first) ?? []), { configId: config.id, sid: config.sid, phrase, keyword: config.keyword ?? phrase, expiresAt: config.expiresAt }]);
+  }
+  return { ...route, keywords };
 }
 
 /**
@@ -155,7 +174,8 @@ export class RoutingCache {
 type NumberRow = { number: string; shared: boolean; standard_keywords: boolean; accounts: { sid: string; country: string }[] };
 type KeywordRow = { config_id: string; sid: string; phrase: string; first_word: string; keyword: string; expires_at: Date | null; is_default: boolean };
 
-async function loadRoute(sql: Sql, number: string): Promise<NumberRoute | null> {
+/** One number's routing as stored now (what the cache keeps; the dry run reads it fresh). */
+export async function loadRoute(sql: Sql, number: string): Promise<NumberRoute | null> {
   const [[num], rows] = await Promise.all([
     sql<NumberRow[]>`
       SELECT n.number, n.shared, n.standard_keywords,

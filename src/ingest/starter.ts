@@ -1,7 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
+import { withLogFields, type Log } from '../runtime/logger.js';
+import { metrics } from '../runtime/metrics.js';
 import { ensureSearchAttributes, errorChain, isTemporalUnreachable, startInboundRun, type StartableMessage } from '../runtime/temporal.js';
+import { workflowIdFor } from '../workflows/definitions.js';
 
 /** How many started message ids `holds` remembers after their rows say `started`. */
 const RECENT = 10_000;
@@ -51,7 +54,7 @@ export type StarterDeps = {
   sql: Sql;
   temporal: Client;
   config: Config;
-  log?: (line: string) => void;
+  log?: Log;
   /** the client shares a NativeConnection with a worker of this process (eager workflow start) */
   eagerStart?: boolean;
   load?: IngestLoad;
@@ -116,6 +119,7 @@ export class RunStarter {
     if (this.unreachableUntil > Date.now() || this.queue.length >= this.opts.maxQueued) return false;
     this.queue.push({ m, key, ordered });
     this.tracked.add(m.id);
+    metrics.runStartQueued.inc();
     this.schedulePump();
     return true;
   }
@@ -132,7 +136,7 @@ export class RunStarter {
   }
 
   private release(id: string): void {
-    this.tracked.delete(id);
+    if (this.tracked.delete(id)) metrics.runStartQueued.dec();
     const waiters = this.waiters.get(id);
     if (!waiters) return;
     this.waiters.delete(id);
@@ -210,7 +214,9 @@ export class RunStarter {
       this.busyKeys.add(job.key);
       this.inFlight++;
       if (job.ordered) this.orderedInFlight = orderedWaits = true;
-      void this.start(job.m).finally(() => {
+      // The start's lines name its MO, not the request whose message set the pump off.
+      const ids = { moId: job.m.id, workflowId: workflowIdFor(job.m.id) };
+      void withLogFields(ids, () => this.start(job.m, job.ordered ? 'dispatcher' : 'ingest'), { fresh: true }).finally(() => {
         this.inFlight--;
         this.busyKeys.delete(job.key);
         if (job.ordered) this.orderedInFlight = false;
@@ -224,7 +230,7 @@ export class RunStarter {
     if (this.isIdle()) this.idle.splice(0).forEach((r) => r());
   }
 
-  private async start(m: StartableMessage): Promise<void> {
+  private async start(m: StartableMessage, path: 'ingest' | 'dispatcher'): Promise<void> {
     if (this.unreachable) {
       this.release(m.id);
       return;
@@ -233,6 +239,7 @@ export class RunStarter {
     try {
       await startWithRepair(this.deps, m);
     } catch (err) {
+      metrics.runStarts.inc({ result: isTemporalUnreachable(err) ? 'unreachable' : 'refused', path });
       // Unreachable: Temporal is taken to be down until the dispatcher's next tick; queued starts
       // are dropped (they stay pending in PostgreSQL) instead of each waiting out the deadline.
       // Refused: noted on the message, which the dispatcher tries again after the others.
@@ -242,17 +249,19 @@ export class RunStarter {
         this.queue = [];
         for (const job of dropped) this.release(job.m.id);
         this.release(m.id);
-        this.deps.log?.(`Temporal unreachable; stored messages wait for the dispatcher: ${errorChain(err)}`);
+        this.deps.log?.(`Temporal unreachable; stored messages wait for the dispatcher: ${errorChain(err)}`, { level: 'warn' });
         return;
       }
       const error = errorChain(err);
-      this.deps.log?.(`workflow start for ${m.id} refused: ${error}`);
+      this.deps.log?.(`workflow start for ${m.id} refused: ${error}`, { level: 'warn' });
       await this.deps.sql`
         UPDATE inbound_messages SET dispatch_attempts = dispatch_attempts + 1, dispatch_error = ${error.slice(0, 1000)}
         WHERE id = ${m.id}`.catch(() => {});
       this.release(m.id);
       return;
     }
+    metrics.runStarts.inc({ result: 'started', path });
+    if (m.storedAt) metrics.runStartDelay.observe({ path }, Math.max(0, Date.now() - m.storedAt.getTime()) / 1000);
     this.started.push(m.id);
     this.recent.add(m.id);
     // The last RECENT starts are remembered; a Set iterates in insertion order.
@@ -271,7 +280,7 @@ export class RunStarter {
     this.marking = this.deps.sql`
       UPDATE inbound_messages SET dispatch_state = 'started', dispatched_at = now(), dispatch_error = NULL
       WHERE id = ANY(${ids}::text[]) AND dispatch_state = 'pending'`
-      .then(() => {}, (err) => this.deps.log?.(`recording ${ids.length} started run(s) failed; the dispatcher will confirm them: ${String(err)}`))
+      .then(() => {}, (err) => this.deps.log?.(`recording ${ids.length} started run(s) failed; the dispatcher will confirm them: ${String(err)}`, { level: 'warn' }))
       .finally(() => {
         for (const id of ids) this.release(id);
         this.marking = null;

@@ -1,6 +1,8 @@
 import type { Sql } from '../db/sql.js';
 import { isOptedOut, subscriptionWrites, type StoredSubscription, type SubscriptionChange, type SubscriptionState } from '../domain/subscriptions.js';
+import { metrics, secondsSince } from '../runtime/metrics.js';
 import type { Mailer } from './mailer.js';
+import { sendProgress, type PartsSoFar } from './sms-parts.js';
 import type { SmsProvider } from './sms-providers.js';
 
 export type SmsDeps = { sql: Sql; sms: SmsProvider };
@@ -10,6 +12,7 @@ export type OutboxRow = {
   id: string; sid: string | null; log_id: string | null; channel: 'sms' | 'email'; purpose: string; sender: string;
   recipient: string; subject: string | null; body: string; route: string | null; template_id: string | null;
   provider: string; status: string; attempts: number; provider_message_id: string | null; provider_part_ids: string[] | null; provider_response: unknown;
+  provider_connection_id: string | null; provider_parts: number | null; concat_ref: number | null; provider_part_keys: string[] | null;
   last_error: string | null; delivery_status: string | null; delivery_error_code: string | null; delivery_reported_at: Date | null;
   created_at: Date; updated_at: Date;
 };
@@ -100,7 +103,31 @@ export async function subscriptionStates(sql: Sql, sid: string, msisdn: string):
  * nothing, except a standard keyword's confirmation. Provider errors are recorded and
  * rethrown for the caller to classify.
  */
-export async function sendSms(deps: SmsDeps, s: SmsSend, who: Claimant = API_CLAIMANT): Promise<SendOutcome> {
+export function sendSms(deps: SmsDeps, s: SmsSend, who: Claimant = API_CLAIMANT): Promise<SendOutcome> {
+  return counted('sms', deps.sms.name, () => sendSmsOnce(deps, s, who));
+}
+
+/**
+ * Counts a send in `sms_outbox_sends_total` by what it came to, and its time when it reached
+ * the provider (sent or failed; a send found done, opted out or in progress elsewhere asks no one).
+ */
+async function counted(channel: 'sms' | 'email', provider: string, send: () => Promise<SendOutcome>): Promise<SendOutcome> {
+  const started = performance.now();
+  let status = 'failed';
+  try {
+    const result = await send();
+    status = result.outcome;
+    return result;
+  } catch (e) {
+    if (e instanceof SendInProgressError) status = 'in_progress';
+    throw e;
+  } finally {
+    metrics.outboxSends.inc({ channel, provider, status });
+    if (status === 'sent' || status === 'failed') metrics.outboxSendDuration.observe({ channel, provider }, secondsSince(started));
+  }
+}
+
+async function sendSmsOnce(deps: SmsDeps, s: SmsSend, who: Claimant): Promise<SendOutcome> {
   const { sql } = deps;
   const [[existing], states] = await Promise.all([
     sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${s.id}`,
@@ -119,8 +146,11 @@ export async function sendSms(deps: SmsDeps, s: SmsSend, who: Claimant = API_CLA
   const claim = fresh ? 'claimed' : await claimSend(sql, s.id, who);
   if (claim !== 'claimed') return claim;
   try {
+    // What an earlier attempt got through of an SMS sent in parts (SMPP), read once the claim is ours.
+    const [before] = fresh ? [null] : await sql<PartsSoFar[]>`
+      SELECT provider_part_ids, provider_connection_id, provider_parts, concat_ref FROM outbox WHERE id = ${s.id}`;
     const result = await whileClaimed(sql, s.id, who, () =>
-      deps.sms.send({ id: s.id, sender: s.sender, to: s.to, body: s.body, route: s.route, template_id: s.templateId }));
+      deps.sms.send({ id: s.id, sender: s.sender, to: s.to, body: s.body, route: s.route, template_id: s.templateId }, sendProgress(sql, s.id, s.to, before ?? null)));
     // A gateway quick enough to report delivery before this UPDATE has said more than 'sent'.
     const [row] = await sql<OutboxRow[]>`
       UPDATE outbox SET status = CASE WHEN status IN ('delivered', 'undelivered') THEN status ELSE 'sent' END,
@@ -137,7 +167,11 @@ export async function sendSms(deps: SmsDeps, s: SmsSend, who: Claimant = API_CLA
 export type EmailSend = { id: string; sid: string; logId: string | null; to: string[]; subject: string; text: string };
 
 /** Email forwards, once per key; without SMTP_URL the email is kept in the outbox as `stored`. */
-export async function sendEmail(deps: EmailDeps, m: EmailSend, who: Claimant = API_CLAIMANT): Promise<SendOutcome> {
+export function sendEmail(deps: EmailDeps, m: EmailSend, who: Claimant = API_CLAIMANT): Promise<SendOutcome> {
+  return counted('email', deps.mailer.configured ? 'smtp' : 'outbox', () => sendEmailOnce(deps, m, who));
+}
+
+async function sendEmailOnce(deps: EmailDeps, m: EmailSend, who: Claimant): Promise<SendOutcome> {
   const { sql } = deps;
   const [existing] = await sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${m.id}`;
   if (existing && DONE.has(existing.status)) return { outcome: 'already_sent', row: existing };

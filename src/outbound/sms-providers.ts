@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { AppliedReport } from './delivery-reports.js';
 import { httpSendError, TransientSendError } from './errors.js';
 
 export type SmsRequest = { id: string; sender: string; to: string; body: string; route: string | null; template_id: string | null };
@@ -8,10 +9,27 @@ export type SmsResult = {
   providerPartIds?: string[];
 };
 
+/**
+ * What the outbox knows of an SMS sent in parts (SMPP), beside the request: what earlier
+ * attempts got through, and where each part's id is recorded the moment the provider has it
+ * (outbound/sms-parts.ts). Never sent anywhere: the `http` provider posts the request as it is.
+ */
+export type SendProgress = {
+  /** the SMSC ids of the parts earlier attempts got accepted, in order ('' for one given no id) */
+  accepted: string[];
+  /** the connection they went over, and how many parts the SMS was split into then */
+  connectionId: string | null;
+  total: number | null;
+  /** the SMS's concatenation reference: the stored one, else one new for its destination (kept for every resend) */
+  concatRef(): Promise<number>;
+  /** records the ids of the parts accepted so far (`ids`, in order, the newest last); answers the early receipts that it applied */
+  partsAccepted(p: { connectionId: string; total: number; ids: string[] }): Promise<AppliedReport[]>;
+};
+
 /** Where SMS go (SPEC §7 SMS_PROVIDER). Errors are PermanentSendError or TransientSendError. */
 export interface SmsProvider {
   readonly name: Config['sms']['provider'];
-  send(req: SmsRequest): Promise<SmsResult>;
+  send(req: SmsRequest, progress?: SendProgress): Promise<SmsResult>;
   /** lets go of what the provider holds open (an SMPP bind) */
   close?(): Promise<void>;
 }

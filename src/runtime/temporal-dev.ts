@@ -10,7 +10,7 @@ export const INSTALL_HINT =
   'https://docs.temporal.io/cli), or set TEMPORAL_CLI_PATH to the `temporal` binary, ' +
   'or set TEMPORAL_ADDRESS to use a running Temporal server.';
 
-export type DevServer = { address: string; uiUrl: string; stop: () => Promise<void> };
+export type DevServer = { address: string; uiUrl: string; name: string; stop: () => Promise<void> };
 
 /**
  * Runs `temporal server start-dev` with its state in DATA_DIR/temporal.db, so runs and timers
@@ -36,7 +36,13 @@ export async function startTemporalDevServer(config: Config, log: (line: string)
     ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
     ...allSearchAttributes.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];
-  const child = spawn(cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // A process group of its own: a terminal's Ctrl-C reaches this process, which stops the worker
+  // and the API before the server they talk to (stopOnSignals), not the server underneath them.
+  const child = spawn(cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // However this process ends, the server goes too (registered at once: a signal may come
+  // while it starts).
+  const orphanGuard = () => void child.kill('SIGTERM');
+  process.once('exit', orphanGuard);
   const spawnError = new Promise<never>((_, reject) => {
     child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new Error(INSTALL_HINT) : e));
     child.once('exit', (code) => reject(new Error(`temporal dev server exited with code ${code}; is port ${devPort} or ${devUiPort} taken?`)));
@@ -49,17 +55,16 @@ export async function startTemporalDevServer(config: Config, log: (line: string)
   try {
     await Promise.race([waitForTemporal(address, 60_000), spawnError]);
   } catch (e) {
+    process.off('exit', orphanGuard);
     child.kill('SIGKILL');
     if (stderrTail) log(stderrTail);
     throw e;
   }
   spawnError.catch(() => {});
-  // Should this process die without stopping it (an uncaught error), the server goes too.
-  const orphanGuard = () => child.kill('SIGTERM');
-  process.once('exit', orphanGuard);
   return {
     address,
     uiUrl: `http://localhost:${devUiPort}`,
+    name: 'Temporal dev server',
     stop: async () => {
       process.off('exit', orphanGuard);
       await stopChild(child);

@@ -1,6 +1,7 @@
 import { Client, Connection, isGrpcServiceError, ScheduleAlreadyRunning, WorkflowExecutionAlreadyStartedError, type ConnectionLike } from '@temporalio/client';
 import type { Config } from '../config.js';
 import type { Keyring } from '../domain/keyring.js';
+import { escapeMarkdown, runSummary } from '../domain/run-summary.js';
 import { providerReportsDelivery } from '../outbound/sms-providers.js';
 import { temporalDataConverter } from './payload-codec.js';
 import {
@@ -62,8 +63,12 @@ export type StartableMessage = {
   /** null for a standard keyword on a shared short code: it is every account's on the number */
   sid: string | null;
   recipient: string;
+  /** the customer's number: only its last digits reach Temporal in clear (the summary) */
+  source: string;
   keyword: string | null;
   outcome: string;
+  /** when the MO arrived: its run's start delay is measured from here (runtime/metrics.ts) */
+  storedAt?: Date;
 };
 
 /**
@@ -82,6 +87,7 @@ export async function startInboundRun(
     // A provider that never reports delivery (`log`) leaves nothing to wait for.
     deliveryReportWaitSeconds: providerReportsDelivery(config.sms.provider) ? config.deliveryReportWaitSeconds : 0,
   };
+  const summary = runSummary(m);
   try {
     await client.withDeadline(Date.now() + (opts.deadlineMs ?? 5000), () =>
       client.workflow.start(INBOUND_WORKFLOW, {
@@ -93,11 +99,15 @@ export async function startInboundRun(
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
+        // What the Temporal UI shows of the run: its page shows the static summary (a payload,
+        // encrypted with PAYLOAD_KEY), its workflow list the MoSummary search attribute.
+        staticSummary: escapeMarkdown(summary),
         typedSearchAttributes: [
           ...(m.sid ? [{ key: searchAttributes.accountSid, value: m.sid }] : []),
           { key: searchAttributes.recipient, value: m.recipient },
           { key: searchAttributes.outcome, value: m.outcome },
           ...(m.keyword ? [{ key: searchAttributes.keyword, value: m.keyword }] : []),
+          { key: searchAttributes.summary, value: summary },
         ],
       }),
     );

@@ -137,7 +137,19 @@ export class SmppBind {
    * within `timeoutMs`, or when no response comes within it (the bind may then be half-open).
    */
   async request(pdu: PDU, timeoutMs: number): Promise<PDU> {
-    const session = await this.whenBound(timeoutMs);
+    await this.whenBound(timeoutMs);
+    const answer = this.sendNow(pdu, timeoutMs);
+    if (!answer) throw new Error(`${pdu.command} not sent: the bind dropped`);
+    return answer;
+  }
+
+  /**
+   * Writes a PDU now, when bound at this very moment, and resolves with its response (rejects
+   * when none comes within `timeoutMs`); null, and nothing written, when not bound.
+   */
+  sendNow(pdu: PDU, timeoutMs: number): Promise<PDU> | null {
+    const session = this.session;
+    if (!(this.status.state === 'bound' && session)) return null;
     return new Promise<PDU>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no ${pdu.command}_resp within ${timeoutMs} ms`)), timeoutMs);
       const sent = session.send(pdu, (resp: PDU) => {
@@ -246,7 +258,11 @@ export class SmppBind {
       return;
     }
     let after: Promise<void> | null = null;
-    const work = this.handle(pdu, (p) => (after = p)).then(
+    // Counted like an HTTP MO being answered: during a burst over SMPP too, the starter
+    // yields so that the SMSC's window is answered first (ingest/starter.ts, IngestLoad).
+    const load = this.deps.ingestion.load;
+    load.enter();
+    const work = this.handle(pdu, (p) => (after = p)).finally(() => load.leave()).then(
       async (status) => {
         session.send(pdu.response({ command_status: status }));
         // A receipt's signal to its run goes after the answer: a slow Temporal never holds the SMSC.
@@ -267,7 +283,7 @@ export class SmppBind {
     if (isDeliveryReceipt(fields.esm_class)) {
       this.status.counters.receipts++;
       try {
-        const { signal } = await recordReceipt(this.deps, fields);
+        const { signal } = await recordReceipt(this.deps, { id: this.config.id, name: this.config.name }, fields);
         if (signal) then(signal);
         return ESME_ROK;
       } catch (e) {

@@ -6,6 +6,8 @@ import type { Keyring } from '../domain/keyring.js';
 import { openSecret } from '../domain/profile-secrets.js';
 import type { Ingestion } from '../ingest/ingest.js';
 import { SmppBind, type BindConfig, type BindStatus, type BindTimings } from './bind.js';
+import { pruneUnmatchedReceipts } from '../outbound/delivery-reports.js';
+import { pruneConcatRefs } from '../outbound/sms-parts.js';
 import { joinReady, pruneSeen, type MoStoreOptions } from './mo-store.js';
 
 export type SmppOptions = MoStoreOptions & BindTimings & {
@@ -26,8 +28,11 @@ export const SMPP_DEFAULTS: SmppOptions = {
 
 type ConnectionRow = {
   id: string; name: string; host: string; port: number; system_id: string; password: string;
-  system_type: string; bind_type: 'transceiver' | 'receiver'; tls: boolean; enabled: boolean; updated_at: Date;
+  system_type: string; bind_type: 'transceiver' | 'receiver'; tls: boolean; enabled: boolean; gateway_revoked: boolean;
 };
+
+/** What a bind is made of: a change to anything else (name, max_tps, gateway) keeps the bind up. */
+const bindVersion = (r: ConnectionRow) => JSON.stringify([r.host, r.port, r.system_id, r.password, r.system_type, r.bind_type, r.tls]);
 
 type Held = { bind: SmppBind; version: string; expiry: NodeJS.Timeout };
 
@@ -88,10 +93,13 @@ export class SmppBinds {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const { sql } = this.deps;
+    // A connection whose gateway is revoked is not bound (SPEC §5): its credential no longer delivers MOs.
     const rows = await sql<ConnectionRow[]>`
-      SELECT id, name, host, port, system_id, password, system_type, bind_type, tls, enabled, updated_at FROM smpp_connections`;
-    const wanted = new Map(rows.filter((r) => r.enabled).map((r) => [r.id, r]));
-    for (const id of [...this.held.keys()]) if (!wanted.has(id)) await this.release(id, 'disabled or deleted');
+      SELECT c.id, c.name, c.host, c.port, c.system_id, c.password, c.system_type, c.bind_type, c.tls, c.enabled,
+             coalesce(g.revoked_at IS NOT NULL, false) AS gateway_revoked
+      FROM smpp_connections c LEFT JOIN gateways g ON g.id = c.gateway_id`;
+    const wanted = new Map(rows.filter((r) => r.enabled && !r.gateway_revoked).map((r) => [r.id, r]));
+    for (const id of [...this.held.keys()]) if (!wanted.has(id)) await this.release(id, 'disabled, deleted, or its gateway revoked');
     for (const row of wanted.values()) {
       if (this.stopped) return;
       await this.hold(row).catch((e) => this.deps.log(`smpp ${row.name}: lease: ${e instanceof Error ? e.message : String(e)}`));
@@ -100,6 +108,8 @@ export class SmppBinds {
     if (Date.now() - this.lastPrune > 60_000) {
       this.lastPrune = Date.now();
       await pruneSeen(sql, this.options.redeliveryWindowMs);
+      await pruneUnmatchedReceipts(sql);
+      await pruneConcatRefs(sql);
     }
   }
 
@@ -114,7 +124,7 @@ export class SmppBinds {
       ON CONFLICT (connection_id) DO UPDATE SET holder = excluded.holder, until = excluded.until, status = excluded.status
       WHERE smpp_binds.until < now() OR smpp_binds.holder = excluded.holder
       RETURNING holder`;
-    const version = row.updated_at.toISOString();
+    const version = bindVersion(row);
     if (rows.length === 0) {
       // Someone else holds it (this process lost it, say after a pause longer than the lease).
       if (current) await this.unbind(row.id, 'lease taken by another process', { leaseLost: true });

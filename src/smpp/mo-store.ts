@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Sql } from '../db/sql.js';
 import { decodeText, fitMoText, joinParts, type MoPart } from '../domain/smpp-text.js';
+import { gatewayServes } from '../domain/gateways.js';
+import { normalizeNumber } from '../domain/phone.js';
 import { ingest, inboundInputSchema, type Ingestion } from '../ingest/ingest.js';
 
 /**
@@ -24,6 +26,37 @@ export class UnstorableMo extends Error {
     super(message);
   }
 }
+
+/** An MO on a connection whose gateway is revoked (its bind is let go within a tick): the SMSC should deliver it again later, or elsewhere. */
+export class GatewayRevoked extends Error {}
+
+/** A connection's gateway (SPEC §5), as an MO on its bind is judged: null is the default gateway, limited to nothing. */
+type ConnectionGateway = { id: string; name: string; numbers: string[] | null; revoked: boolean } | null;
+
+/**
+ * Whether the connection's gateway may deliver an MO to `destination` (SPEC §5, as for HTTP):
+ * a revoked gateway's MO gets a temporary error (GatewayRevoked: nothing is stored under a
+ * revoked credential, and nothing is lost if the connection is given a live gateway), one to a
+ * number the gateway is not limited to a permanent one (UnstorableMo: the SMSC must not loop
+ * on it). The destination is compared as ingest resolves it (a national form of a long code
+ * counts as that long code).
+ */
+async function admit(deps: MoStoreDeps, gateway: ConnectionGateway, destination: string): Promise<string | null> {
+  if (!gateway) return null;
+  if (gateway.revoked) throw new GatewayRevoked(`gateway ${JSON.stringify(gateway.name)} of this connection is revoked`);
+  if (gateway.numbers !== null) {
+    const { recipient } = await deps.ingestion.routing.lookup(normalizeNumber(destination));
+    if (!gatewayServes(gateway, recipient)) {
+      throw new UnstorableMo('destination', `${recipient} is not one of the numbers gateway ${JSON.stringify(gateway.name)} may deliver to`);
+    }
+  }
+  return gateway.id;
+}
+
+/** The connection's gateway, as one JSON value (null: the default gateway, or a connection deleted meanwhile). */
+const gatewayOf = (sql: Sql, connectionId: string) => sql`
+  (SELECT json_build_object('id', g.id, 'name', g.name, 'numbers', g.numbers, 'revoked', g.revoked_at IS NOT NULL)
+   FROM smpp_connections c JOIN gateways g ON g.id = c.gateway_id WHERE c.id = ${connectionId})`;
 
 export type Addressed = { connectionId: string; source: string; destination: string; userMessageReference: number | null };
 
@@ -57,8 +90,8 @@ export async function storeSingle(deps: MoStoreDeps, opts: MoStoreOptions, mo: A
   const digest = sha256('content', String(part.dataCoding), String(mo.userMessageReference ?? ''), part.octets);
   const fresh = `smpp:${mo.connectionId}:${digest.slice(0, 24)}:${Date.now().toString(36)}`;
   const windowSql = `${Math.ceil(opts.redeliveryWindowMs / 1000)} seconds`;
-  // The connection's gateway (SPEC §5) comes along: the MO is recorded under it (null: default).
-  const [seen] = await deps.sql<{ message_id: string; gateway_id: string | null }[]>`
+  // The connection's gateway (SPEC §5) comes along: the MO is judged by it and recorded under it.
+  const [seen] = await deps.sql<{ message_id: string; gateway: ConnectionGateway }[]>`
     INSERT INTO smpp_seen (digest, content, message_id) VALUES (${conversation}, ${digest}, ${fresh})
     ON CONFLICT (digest) DO UPDATE SET
       message_id = CASE WHEN smpp_seen.content = excluded.content AND smpp_seen.first_at >= now() - ${windowSql}::interval
@@ -66,14 +99,15 @@ export async function storeSingle(deps: MoStoreDeps, opts: MoStoreOptions, mo: A
       first_at = CASE WHEN smpp_seen.content = excluded.content AND smpp_seen.first_at >= now() - ${windowSql}::interval
                       THEN smpp_seen.first_at ELSE now() END,
       content = excluded.content
-    RETURNING message_id, (SELECT gateway_id FROM smpp_connections WHERE id = ${mo.connectionId}) AS gateway_id`;
+    RETURNING message_id, ${gatewayOf(deps.sql, mo.connectionId)} AS gateway`;
+  const gatewayId = await admit(deps, seen!.gateway, mo.destination);
   const decoded = fitMoText(decodeText(part.octets, part.dataCoding));
   // Ingested every time, even when seen before: the first attempt may have stopped between the
   // two statements; a stored id is answered as a duplicate and starts nothing.
   const { result, duplicate } = await ingest(
     deps.ingestion,
     { id: seen!.message_id, source: mo.source, recipient: mo.destination, message: decoded.text },
-    { notes: [...part.notes, ...decoded.notes], gatewayId: seen!.gateway_id },
+    { notes: [...part.notes, ...decoded.notes], gatewayId },
   );
   return { id: result.id, duplicate };
 }
@@ -81,6 +115,9 @@ export async function storeSingle(deps: MoStoreDeps, opts: MoStoreOptions, mo: A
 /** A part of a concatenated MO, stored (once: a redelivered part finds its digest) before it is answered. */
 export async function storePart(deps: MoStoreDeps, mo: Addressed, part: MoPart): Promise<{ inserted: boolean }> {
   const c = part.concat!;
+  // Judged part by part, before it is kept: a kept part is joined and stored whatever happens next.
+  const [connection] = await deps.sql<{ gateway: ConnectionGateway }[]>`SELECT ${gatewayOf(deps.sql, mo.connectionId)} AS gateway`;
+  await admit(deps, connection!.gateway, mo.destination);
   const digest = sha256('part', mo.connectionId, mo.source, mo.destination, c.ref, String(c.total), String(c.seq), String(part.dataCoding), part.octets);
   const rows = await deps.sql`
     INSERT INTO smpp_parts (connection_id, source, destination, ref, total, seq, data_coding, octets, digest)
@@ -160,6 +197,8 @@ async function joinLocked(deps: MoStoreDeps, g: GroupKey): Promise<number> {
   // The same parts always give the same id: a join interrupted after ingest is stored once.
   const id = `smpp:${g.connection_id}:${sha256(...chosen.map((p) => p.digest)).slice(0, 32)}`;
   const receivedAt = new Date(Math.min(...chosen.map((p) => p.received_at.getTime())));
+  // Each part was judged by the gateway when it came (storePart); the message is stored under it
+  // as it is now, as an HTTP request past its check completes after a revocation.
   const { duplicate } = await ingest(
     deps.ingestion,
     { id, source: g.source, recipient: g.destination, message: joined.text, received_at: receivedAt.toISOString() },

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { silentLog, temporalLogger, type Log } from '../runtime/logger.js';
 import { temporalDataConverter } from '../runtime/payload-codec.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -8,6 +9,8 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', impo
 /**
  * A worker for the message workflows; tests pass a prebuilt bundle to skip re-bundling (built
  * with `failureConverterPath` when PAYLOAD_KEY is set, as the worker's own bundling does).
+ * Without one, the workflows are bundled here, as the SDK would, but with webpack's report
+ * logged at debug level: a start prints no bundler output.
  */
 export async function createWorker(opts: {
   connection: NativeConnection;
@@ -15,13 +18,20 @@ export async function createWorker(opts: {
   taskQueue: string;
   deps: ActivityDeps;
   workflowBundle?: WorkflowBundleOption;
+  log?: Log;
 }): Promise<Worker> {
+  const dataConverter = temporalDataConverter(opts.deps.config.keys.payload);
+  const workflowBundle = opts.workflowBundle ?? (await bundleWorkflowCode({
+    workflowsPath,
+    failureConverterPath: dataConverter?.failureConverterPath,
+    logger: temporalLogger(opts.log ?? silentLog, { demote: true }),
+  }));
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+    workflowBundle,
     activities: createActivities(opts.deps),
-    dataConverter: temporalDataConverter(opts.deps.config.keys.payload),
+    dataConverter,
   });
 }

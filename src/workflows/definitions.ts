@@ -15,6 +15,11 @@ export const searchAttributes = {
   recipient: defineSearchAttributeKey('MoRecipient', SearchAttributeType.KEYWORD),
   keyword: defineSearchAttributeKey('MoKeyword', SearchAttributeType.KEYWORD),
   outcome: defineSearchAttributeKey('MoOutcome', SearchAttributeType.KEYWORD),
+  /**
+   * The run's summary (`domain/run-summary.ts`) as a column the UI's workflow list can show:
+   * the list cannot show a run's static summary, which only its own page does.
+   */
+  summary: defineSearchAttributeKey('MoSummary', SearchAttributeType.KEYWORD),
 } as const;
 export const allSearchAttributes = Object.values(searchAttributes);
 

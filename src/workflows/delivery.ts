@@ -1,5 +1,6 @@
 import { proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
+import { activitySummary } from '../domain/run-summary.js';
 import { errorTypes, failedAttempt, failureMessage, type AttemptOutcome, type DeliveryResult, type WebhookPolicy, type WebhookRequest } from './definitions.js';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -8,7 +9,7 @@ type Activities = ReturnType<typeof createActivities>;
  * Bookkeeping in PostgreSQL (read the plan, record statuses) runs as local activities: short,
  * idempotent, and without a round trip through the Temporal server for each one.
  */
-const store = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds' });
+const store = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', summary: activitySummary.failDelivery() });
 
 /**
  * Sends one webhook delivery to the end, for the message run and for replays alike. SPEC §5:
@@ -29,7 +30,9 @@ export async function runDelivery(
   const { retryHours, initialIntervalSeconds, timeoutSeconds } = policy;
   // One attempt may take a token request and a request, twice (a 401 refetches the token once).
   const attemptTimeout = `${timeoutSeconds * 4 + 10} seconds`;
-  const local = proxyLocalActivities<Activities>({ startToCloseTimeout: attemptTimeout, retry: { maximumAttempts: 1 } });
+  // Summarised by the host alone: a URL's path or query may carry a secret.
+  const summary = activitySummary.webhook(req.url);
+  const local = proxyLocalActivities<Activities>({ startToCloseTimeout: attemptTimeout, retry: { maximumAttempts: 1 }, summary });
   const first = firstAttempt ?? (await attemptLocally(local.deliverWebhook, req, errorTypes.webhookRejected));
   if (first.ok) return (first.result as DeliveryResult).status;
   if (first.final) {
@@ -47,6 +50,7 @@ export async function runDelivery(
       maximumInterval: '1 hour',
       nonRetryableErrorTypes: [errorTypes.webhookRejected],
     },
+    summary,
   });
   try {
     const result = await webhook.deliverWebhook(req);

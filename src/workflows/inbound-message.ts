@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   type ActivityOptions,
+  type LocalActivityOptions,
   condition,
   log,
   proxyActivities,
@@ -29,15 +30,17 @@ import {
   type SmsAction,
 } from './definitions.js';
 import { isFinalDeliveryStatus } from '../domain/delivery-reports.js';
+import { activitySummary, withOutcome } from '../domain/run-summary.js';
 import { attemptLocally, runDelivery } from './delivery.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
 /**
  * Bookkeeping in PostgreSQL (read the plan, record statuses) runs as local activities: short,
- * idempotent, and without a round trip through the Temporal server for each one.
+ * idempotent, and without a round trip through the Temporal server for each one. Every
+ * activity carries its summary for the Temporal UI (`domain/run-summary.ts`), hence a proxy per call.
  */
-const store = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds' });
+const store = (summary: string) => proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', summary });
 
 /** SMS and email sends and opt-in/out changes: retried with backoff for a day; a rejected send is final. */
 const outboundOptions: ActivityOptions = {
@@ -46,14 +49,19 @@ const outboundOptions: ActivityOptions = {
   // The local first attempt and the 2 s after it were the first round of the backoff.
   retry: { initialInterval: '4 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: [errorTypes.sendRejected] },
 };
-const outbound = proxyActivities<Activities>(outboundOptions);
 /**
  * Sends heartbeat while the provider call is in flight (activities/outbound.ts): an attempt
  * on a killed worker is seen dead after 10 s, and the next one takes its outbox claim over.
  */
-const sends = proxyActivities<Activities>({ ...outboundOptions, heartbeatTimeout: '10 seconds' });
+const sendOptions: ActivityOptions = { ...outboundOptions, heartbeatTimeout: '10 seconds' };
 /** Their first attempt, made locally: see `firstLocally`. */
-const firstTry = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
+const firstTryOptions: LocalActivityOptions = { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } };
+/** An action's activities, each summarised as the action ("auto reply via BRAND"). */
+const outboundAs = (summary: string) => ({
+  outbound: proxyActivities<Activities>({ ...outboundOptions, summary }),
+  sends: proxyActivities<Activities>({ ...sendOptions, summary }),
+  firstTry: proxyLocalActivities<Activities>({ ...firstTryOptions, summary }),
+});
 
 /**
  * Runs an action's first attempt as a local activity, which costs the Temporal server nothing
@@ -98,7 +106,10 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
 
   // Room for the first step's attempt: a webhook's (a token request and a request, twice)
   // or a send's (a minute), after the reads and writes of preparing.
-  const starting = proxyLocalActivities<Activities>({ startToCloseTimeout: `${Math.max(input.webhook.timeoutSeconds * 4 + 10, 60) + 30} seconds` });
+  const starting = proxyLocalActivities<Activities>({
+    startToCloseTimeout: `${Math.max(input.webhook.timeoutSeconds * 4 + 10, 60) + 30} seconds`,
+    summary: activitySummary.startRun(),
+  });
   const started = await starting.startRun(input.messageId, { deliveryReportWaitSeconds: input.deliveryReportWaitSeconds });
   if (!started) {
     state.phase = 'completed';
@@ -114,8 +125,14 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
   };
   state.outcome = plan.outcome;
   state.phase = 'running';
-  if (workflowInfo().typedSearchAttributes.get(searchAttributes.outcome) !== plan.outcome) {
-    upsertSearchAttributes([{ key: searchAttributes.outcome, value: plan.outcome }]);
+  const attributes = workflowInfo().typedSearchAttributes;
+  if (attributes.get(searchAttributes.outcome) !== plan.outcome) {
+    // The list's summary says the outcome too; the static summary stays as it was at ingest.
+    const summary = attributes.get(searchAttributes.summary);
+    upsertSearchAttributes([
+      { key: searchAttributes.outcome, value: plan.outcome },
+      ...(summary ? [{ key: searchAttributes.summary, value: withOutcome(summary, plan.outcome) }] : []),
+    ]);
   }
 
   // Delivery reports are recorded as they come, for the whole run. The wait ends once each SMS
@@ -132,6 +149,7 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
   })();
 
   const sms = async (action: SmsAction) => {
+    const { firstTry, sends } = outboundAs(activitySummary.sms(action));
     const outboxId = await runAction(plan, state, action.type, () => firstLocally(firstTry.sendSmsAction, sends.sendSmsAction, action, firstAttempt(action.type)));
     if (outboxId) sentSms.push(outboxId);
   };
@@ -147,7 +165,7 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
         target = Date.parse(rescheduleTo);
         state.scheduledReplyAt = rescheduleTo;
         rescheduleTo = null;
-        await store.recordAction(plan.messageId, 'auto_reply', 'scheduled', null, { scheduled_at: state.scheduledReplyAt });
+        await store(activitySummary.record('auto_reply', 'scheduled')).recordAction(plan.messageId, 'auto_reply', 'scheduled', null, { scheduled_at: state.scheduledReplyAt });
       }
       const wait = target - Date.now();
       if (cancelRequested || wait <= 0) break;
@@ -157,11 +175,11 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
     state.scheduledReplyAt = null;
     if (cancelRequested) {
       state.actions.auto_reply = 'cancelled';
-      await store.recordAction(plan.messageId, 'auto_reply', 'cancelled');
+      await store(activitySummary.record('auto_reply', 'cancelled')).recordAction(plan.messageId, 'auto_reply', 'cancelled');
       return;
     }
     // No longer steerable: the API answers 409 to a cancel from here on.
-    await store.recordAction(plan.messageId, 'auto_reply', 'pending');
+    await store(activitySummary.record('auto_reply', 'pending')).recordAction(plan.messageId, 'auto_reply', 'pending');
     await sms(reply);
   };
 
@@ -173,11 +191,15 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
         return sms(plan.autoReply!);
       case 'forward_sms':
         return sms(plan.forwardSms!);
-      case 'forward_email':
+      case 'forward_email': {
+        const { firstTry, sends } = outboundAs(activitySummary.email(plan.forwardEmail!.to));
         return runAction(plan, state, 'forward_email', () => firstLocally(firstTry.sendEmailAction, sends.sendEmailAction, plan.forwardEmail!, firstAttempt('forward_email')));
+      }
       case 'subscribe':
-      case 'unsubscribe':
+      case 'unsubscribe': {
+        const { firstTry, outbound } = outboundAs(activitySummary.subscription(plan.subscription!.change));
         return runAction(plan, state, type, () => firstLocally(firstTry.applySubscriptionAction, outbound.applySubscriptionAction, plan.subscription!, firstAttempt(type)));
+      }
       case 'trigger':
         return runTrigger(plan, input, state, firstAttempt('trigger'));
     }
@@ -199,7 +221,7 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
 
   state.phase = 'completed';
   // startRun recorded a run that its first attempts finished.
-  if (!started.finished) await store.finishRun(plan.messageId);
+  if (!started.finished) await store(activitySummary.finishRun()).finishRun(plan.messageId);
   return state;
 }
 
@@ -210,7 +232,7 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
 async function recordReports(plan: RunPlan, reports: DeliveryReportSignal[], finallyReported: Set<string>): Promise<void> {
   while (reports.length > 0) {
     const r = reports.shift()!;
-    const outboxId = r.outbox_id ?? (await store.recordDeliveryReport({ logId: plan.messageId, messageId: r.message_id, status: String(r.status) }));
+    const outboxId = r.outbox_id ?? (await store(activitySummary.recordDeliveryReport()).recordDeliveryReport({ logId: plan.messageId, messageId: r.message_id, status: String(r.status) }));
     if (outboxId && isFinalDeliveryStatus(r.status)) finallyReported.add(outboxId);
   }
 }
@@ -229,7 +251,7 @@ async function runAction(
     return r.status === 'succeeded' ? r.outboxId : null;
   } catch (err) {
     state.actions[type] = 'failed';
-    await store.recordAction(plan.messageId, type, 'failed', failureMessage(err));
+    await store(activitySummary.record(type, 'failed')).recordAction(plan.messageId, type, 'failed', failureMessage(err));
     return null;
   }
 }

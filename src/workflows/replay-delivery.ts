@@ -1,11 +1,12 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
+import { activitySummary } from '../domain/run-summary.js';
 import type { ReplayDeliveryInput } from './definitions.js';
 import { runDelivery } from './delivery.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const store = proxyActivities<Activities>({ startToCloseTimeout: '1 minute' });
+const store = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', summary: activitySummary.loadDelivery() });
 
 /**
  * Sends a stored delivery again (SPEC §6): the same request and the same delivery id, so the

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildVariables } from '../../src/domain/variables.js';
 import { fromZod } from '../../src/api/errors.js';
 import { receiveConfigInputSchema } from '../../src/domain/receive-config.js';
-import { bodyRenderMode, classifyResponse, renderWebhook } from '../../src/domain/webhook.js';
+import { bodyRenderMode, classifyResponse, renderWebhook, webhookAttemptClass } from '../../src/domain/webhook.js';
 
 const input = {
   id: 'mo-1', kid: 'cfg-1', source: '+919812345678', recipient: '+919876543210', message: 'offer "50%" & more',
@@ -102,5 +102,21 @@ describe('inline trigger fields that could never be sent are refused at save tim
     }
     expect(problem({ url: 'https://x.test/mo', content_type: 'json' })?.field).toBe('trigger.content_type');
     expect(problem({ url: 'https://x.test/mo', content_type: 'application/x-www-form-urlencoded; charset=utf-8' })).toBeNull();
+  });
+});
+
+describe('webhookAttemptClass (sms_webhook_attempts_total)', () => {
+  it('classes an answer by its status, 429 apart', () => {
+    for (const s of [200, 204, 299]) expect(webhookAttemptClass({ statusCode: s })).toBe('success');
+    for (const s of [301, 302, 307]) expect(webhookAttemptClass({ statusCode: s })).toBe('http_3xx');
+    for (const s of [400, 401, 404, 408, 410, 499]) expect(webhookAttemptClass({ statusCode: s })).toBe('http_4xx');
+    expect(webhookAttemptClass({ statusCode: 429 })).toBe('http_429');
+    for (const s of [500, 502, 503, 599]) expect(webhookAttemptClass({ statusCode: s })).toBe('http_5xx');
+  });
+
+  it('classes no answer by why: a timeout, a network error, a refused private address', () => {
+    expect(webhookAttemptClass({ statusCode: null, timedOut: true })).toBe('timeout');
+    expect(webhookAttemptClass({ statusCode: null })).toBe('network_error');
+    expect(webhookAttemptClass({ statusCode: null, refused: true })).toBe('refused');
   });
 });

@@ -24,7 +24,7 @@ function recordingClient(delayMs: (id: string) => number, fail?: (id: string) =>
 }
 const sql = (async () => []) as unknown as Sql;
 const config = loadConfig({ DISPATCH_INTERVAL_MS: '60000' });
-const msg = (id: string) => ({ id, sid: 'HX', recipient: '+15550000000', keyword: 'K', outcome: 'keyword' });
+const msg = (id: string) => ({ id, sid: 'HX', recipient: '+15550000000', source: '+15551230000', keyword: 'K', outcome: 'keyword' });
 
 describe('RunStarter', () => {
   it('starts one key\'s messages one after another, in order, and other keys alongside', async () => {

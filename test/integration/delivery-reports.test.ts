@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { createIngestion } from '../../src/ingest/ingest.js';
+import { recordSentPart } from '../../src/outbound/delivery-reports.js';
 import { createSmsProvider } from '../../src/outbound/sms-providers.js';
 import { connectTemporal } from '../../src/runtime/temporal.js';
 import { deliveryReportSignal, stateQuery } from '../../src/workflows/definitions.js';
@@ -99,6 +100,66 @@ describe('the route', () => {
     // A time that cannot be read costs the report nothing: noted, and the arrival time kept.
     const noted = await report(ctx, { message_id: two, status: 'EXPIRED', at: 'yesterday' });
     expect(noted.body).toMatchObject({ matched: true, status: 'undelivered', notes: [expect.stringContaining('at: "yesterday"')] });
+  });
+});
+
+describe('which SMS a gateway may report on', () => {
+  it('an operator\'s gateway reaches only HTTP-reported SMS of its numbers, and cannot tell others\' SMS from none', async () => {
+    const ctx = s.h.context();
+    const [a, b] = [await ctx.account(), await ctx.account()];
+    // An MO to each account's number (no configuration: stored, no run), which our SMS answer.
+    const [moA, moB] = [randomId('mo'), randomId('mo')];
+    await a.send('hello', { id: moA });
+    await b.send('hello', { id: moB });
+    const sms = async (o: { sid: string; logId: string | null; sender: string; provider: string; providerId: string | null }) => {
+      const id = o.logId ? `mo-${o.logId}-auto_reply` : randomId('api');
+      await s.h.sql`
+        INSERT INTO outbox (id, sid, log_id, channel, purpose, sender, recipient, body, provider, status, provider_message_id)
+        VALUES (${id}, ${o.sid}, ${o.logId}, 'sms', ${o.logId ? 'auto_reply' : 'api'}, ${o.sender}, '+919812345678', 'hi', ${o.provider}, 'sent', ${o.providerId})`;
+      return id;
+    };
+    const shared = randomId('shared');
+    const p = { replyA: randomId('p'), fromA: randomId('p'), replyB: randomId('p') };
+    const replyA = await sms({ sid: a.sid, logId: moA, sender: 'BRAND', provider: 'http', providerId: p.replyA });
+    const fromA = await sms({ sid: a.sid, logId: null, sender: a.number, provider: 'kaleyra', providerId: p.fromA });
+    const replyB = await sms({ sid: b.sid, logId: moB, sender: 'BRAND', provider: 'http', providerId: p.replyB });
+    await sms({ sid: b.sid, logId: null, sender: 'BRAND', provider: 'http', providerId: shared });
+    await sms({ sid: b.sid, logId: null, sender: 'OTHER', provider: 'http', providerId: shared });
+    const logged = await sms({ sid: a.sid, logId: null, sender: a.number, provider: 'log', providerId: null });
+    const partId = randomId('smsc');
+    const bySmpp = await sms({ sid: a.sid, logId: null, sender: a.number, provider: 'smpp', providerId: null });
+    await recordSentPart(s.h.sql, { outboxId: bySmpp, connectionId: '00000000-0000-4000-8000-000000000002', total: 1, ids: [partId] });
+
+    const gateway = async (numbers?: string[]) => {
+      const res = await ctx.admin('POST', '/gateways', { name: randomId('gw'), ...(numbers ? { numbers } : {}) });
+      expect(res.status).toBe(201);
+      return { authorization: `Bearer ${res.body.token}` };
+    };
+    const limited = await gateway([a.number]);
+    const unlimited = await gateway();
+    const nothing = { status: 202, body: { matched: false } };
+    const seen = (outboxId: string) => ({ status: 202, body: expect.objectContaining({ matched: true, outbox_id: outboxId }) });
+
+    // Limited to a's number: a's reply (an MO to it) by our id, a's SMS from that number by the provider's id.
+    expect(await report(ctx, { message_id: replyA, status: 'ENROUTE' }, limited)).toEqual(seen(replyA));
+    expect(await report(ctx, { message_id: p.fromA, status: 'ENROUTE' }, limited)).toEqual(seen(fromA));
+    // Anything else answers as an SMS that does not exist: b's, SMPP's, the log provider's, a shared id.
+    for (const id of [replyB, p.replyB, partId, bySmpp, logged, shared, randomId('none')]) {
+      expect(await report(ctx, { message_id: id, status: 'DELIVERED' }, limited), id).toEqual(nothing);
+    }
+    const byUrl = await ctx.request('GET', `/v1/delivery-reports?${new URLSearchParams({ token: limited.authorization.slice(7), message_id: replyB, status: '1' })}`);
+    expect(byUrl).toEqual(nothing);
+    const [untouched] = await s.h.sql`SELECT status, delivery_status FROM outbox WHERE id = ${replyB}`;
+    expect(untouched).toEqual({ status: 'sent', delivery_status: null });
+
+    // Any number, still only the HTTP-reporting providers' SMS.
+    expect(await report(ctx, { message_id: p.replyB, status: 'ENROUTE' }, unlimited)).toEqual(seen(replyB));
+    for (const id of [partId, logged, shared]) expect(await report(ctx, { message_id: id, status: 'ENROUTE' }, unlimited), id).toEqual(nothing);
+
+    // The default gateway (INGEST_TOKEN) keeps finding every SMS, and says why it found none.
+    expect(await report(ctx, { message_id: partId, status: 'ENROUTE' })).toEqual(seen(bySmpp));
+    expect(await report(ctx, { message_id: logged, status: 'ENROUTE' })).toEqual(seen(logged));
+    expect(await report(ctx, { message_id: shared, status: 'ENROUTE' })).toEqual({ status: 202, body: { matched: false, reason: 'ambiguous' } });
   });
 });
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { GatewayCache } from '../../src/ingest/gateways.js';
 import { storeSingle } from '../../src/smpp/mo-store.js';
 import { INGEST_TOKEN, randomId, randomLongCode, type Ctx, type Res } from '../helpers/harness.js';
 import { temporalSuite } from '../helpers/suite.js';
@@ -71,7 +72,8 @@ describe('gateways', () => {
     const mo = () => ({ id: randomId(), source: '+919812345678', recipient: randomLongCode(), message: 'hi' });
     expect((await post(ctx, g.token, mo())).status).toBe(202);
     const dlr = { message_id: randomId('none'), status: 'DELIVERED' };
-    expect(await ctx.request('POST', '/v1/delivery-reports', dlr, { authorization: `Bearer ${g.token}` })).toEqual({ status: 202, body: { matched: false, reason: 'unknown' } });
+    // An operator's gateway is told no more than that (it must not tell others' SMS from none: delivery-reports.test.ts).
+    expect(await ctx.request('POST', '/v1/delivery-reports', dlr, { authorization: `Bearer ${g.token}` })).toEqual({ status: 202, body: { matched: false } });
     const byUrl = (token: string) => ctx.request('GET', `/v1/inbound?${new URLSearchParams({ token, ...mo() })}`);
     expect((await byUrl(g.token)).status).toBe(202);
 
@@ -194,5 +196,35 @@ describe('gateways', () => {
 
     const moved = await ctx.admin('PATCH', `/smpp-connections/${plain.body.id}`, { gateway_id: g.id });
     expect(moved).toMatchObject({ status: 200, body: { gateway_id: g.id } });
+
+    // A revoked gateway's connection would never be bound: it cannot be given one.
+    const revoked = await gateway(ctx);
+    expect((await ctx.admin('DELETE', `/gateways/${revoked.id}`)).status).toBe(204);
+    const refused = await ctx.admin('POST', '/smpp-connections', { ...smsc, name: randomId('smsc'), gateway_id: revoked.id });
+    expect(refused).toMatchObject({ status: 409, body: { error: { code: 'gateway_revoked', field: 'gateway_id' } } });
+    expect(await ctx.admin('PATCH', `/smpp-connections/${plain.body.id}`, { gateway_id: revoked.id }))
+      .toMatchObject({ status: 409, body: { error: { code: 'gateway_revoked', field: 'gateway_id' } } });
+    expect((await ctx.admin('GET', `/smpp-connections/${plain.body.id}`)).body.gateway_id).toBe(g.id);
+  });
+
+  it('remembers a token that is no gateway\'s for a moment, bounded, and forgets it when a gateway changes', async () => {
+    const token = (n: string) => createHash('sha256').update(`not-a-gateway-${n}`).digest('hex');
+    const cache = new GatewayCache(s.h.sql, { missTtlMs: 60_000, maxMisses: 2 });
+    const [t1, t2, t3] = [token(randomId()), token(randomId()), token(randomId())];
+    expect(await cache.byTokenHash(t1)).toBeNull();
+    // A gateway with that token appears (made by hand, so no process is told): the miss is
+    // remembered, and PostgreSQL is not asked again for it.
+    const name = randomId('gw');
+    await s.h.sql`INSERT INTO gateways (name, token_hash) VALUES (${name}, ${t1})`;
+    expect(await cache.byTokenHash(t1)).toBeNull();
+    // Bounded: two more misses push the first out, which is then read again.
+    expect(await cache.byTokenHash(t2)).toBeNull();
+    expect(await cache.byTokenHash(t3)).toBeNull();
+    expect(await cache.byTokenHash(t1)).toMatchObject({ name });
+    // A change to gateways (the NOTIFY every process hears, or this process's own) forgets misses.
+    await s.h.sql`INSERT INTO gateways (name, token_hash) VALUES (${`${name}-2`}, ${t2})`;
+    expect(await cache.byTokenHash(t2)).toBeNull();
+    cache.invalidate();
+    expect(await cache.byTokenHash(t2)).toMatchObject({ name: `${name}-2` });
   });
 });

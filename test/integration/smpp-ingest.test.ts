@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -17,6 +17,7 @@ import { createSmsProvider } from '../../src/outbound/sms-providers.js';
 import { SmppBinds } from '../../src/smpp/binds.js';
 import { TEST_DATABASE_URL } from '../helpers/db.js';
 import { freePort } from '../helpers/net.js';
+import { PgProxy } from '../helpers/pg-proxy.js';
 import { ADMIN_TOKEN, INGEST_TOKEN, SECRETS_KEY, randomId, type Ctx } from '../helpers/harness.js';
 import { temporalSuite } from '../helpers/suite.js';
 
@@ -114,56 +115,13 @@ class Smsc {
   }
 }
 
-/** A TCP proxy to PostgreSQL that can play "PostgreSQL is down": it cuts every connection and refuses new ones. */
-class PgProxy {
-  private server: Server;
-  private sockets = new Set<Socket>();
-  down = false;
-  port = 0;
-
-  constructor(private readonly target: URL) {
-    this.server = createServer((client) => {
-      if (this.down) return client.destroy();
-      const upstream = new Socket();
-      upstream.connect(Number(target.port || 5432), target.hostname);
-      for (const sock of [client, upstream]) {
-        this.sockets.add(sock);
-        sock.on('close', () => this.sockets.delete(sock));
-        sock.on('error', () => {});
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-  }
-
-  async start(): Promise<this> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
-  }
-
-  stop(): void {
-    this.down = true;
-    for (const sock of this.sockets) sock.destroy();
-  }
-
-  resume(): void {
-    this.down = false;
-  }
-
-  close(): Promise<void> {
-    this.stop();
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
 type Setup = { ctx: Ctx; smsc: Smsc; proxy: PgProxy; sql: Sql; binds: SmppBinds; admin: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>; connectionId: string };
 
 /**
  * A test's own SMSC and bind manager, whose PostgreSQL connections go through a proxy that
  * can cut them. The connection is made through the admin API, as an operator would.
  */
-async function setup(ctx: Ctx, opts: { reassemblyTimeoutMs?: number; tls?: { key: string; cert: string }; bindType?: string; leaseSeconds?: number } = {}): Promise<Setup> {
+async function setup(ctx: Ctx, opts: { reassemblyTimeoutMs?: number; tls?: { key: string; cert: string }; bindType?: string; leaseSeconds?: number; gatewayId?: string } = {}): Promise<Setup> {
   const smsc = await new Smsc('esme', 'secret', opts.tls).start();
   const proxy = await new PgProxy(new URL(TEST_DATABASE_URL)).start();
   const url = new URL(TEST_DATABASE_URL);
@@ -183,7 +141,7 @@ async function setup(ctx: Ctx, opts: { reassemblyTimeoutMs?: number; tls?: { key
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
   };
-  const created = await admin('POST', '', { name: randomId('smsc'), host: '127.0.0.1', port: smsc.port, system_id: 'esme', password: 'secret', bind_type: opts.bindType ?? 'transceiver', tls: !!opts.tls });
+  const created = await admin('POST', '', { name: randomId('smsc'), host: '127.0.0.1', port: smsc.port, system_id: 'esme', password: 'secret', bind_type: opts.bindType ?? 'transceiver', tls: !!opts.tls, ...(opts.gatewayId ? { gateway_id: opts.gatewayId } : {}) });
   if (created.status !== 201) throw new Error(`smpp connection: ${JSON.stringify(created.body)}`);
   const done = { ctx, smsc, proxy, sql, binds, admin, connectionId: created.body.id as string };
   cleanups.push(async () => {
@@ -478,6 +436,37 @@ describe('SMPP ingest (SPEC §8)', () => {
       t.proxy.stop();
       expect(await t.smsc.deliver(receipt)).toBe(0x64);
       t.proxy.resume();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('judges MOs by the connection\'s gateway: a number it is not limited to is refused for good; a revoked gateway\'s bind is let go', async () => {
+    const ctx = s.h.context();
+    const [a, b] = [await ctx.account(), await ctx.account()];
+    const g = await ctx.admin('POST', '/gateways', { name: randomId('gw'), numbers: [a.number] });
+    expect(g.status).toBe(201);
+    const t = await setup(ctx, { gatewayId: g.body.id });
+    try {
+      expect(await t.smsc.deliver(mo(a.number, { short_message: gsm('hello a') }))).toBe(0);
+      // ESME_RINVDSTADR, single or part: the SMSC must not deliver it again and again.
+      expect(await t.smsc.deliver(mo(b.number, { short_message: gsm('hello b') }))).toBe(0x0b);
+      expect(await t.smsc.deliver(mo(b.number, { esm_class: 0x40, short_message: Buffer.concat([udh8(5, 2, 1), gsm('hello ')]) }))).toBe(0x0b);
+      expect(await inbound(ctx, b.number)).toEqual([]);
+      expect(await s.h.sql`SELECT 1 FROM smpp_parts WHERE destination = ${b.number}`).toHaveLength(0);
+      const stored = await s.h.sql`SELECT gateway_id FROM inbound_messages WHERE recipient = ${a.number}`;
+      expect(stored).toEqual([{ gateway_id: g.body.id }]);
+
+      // Revoked: the bind is let go at the next round, and not taken again.
+      expect((await ctx.admin('DELETE', `/gateways/${g.body.id}`)).status).toBe(204);
+      await t.binds.refresh();
+      const binds = t.smsc.binds;
+      for (let i = 0; i < 50 && t.smsc.bound; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(t.smsc.bound).toBeNull();
+      await t.binds.refresh();
+      await t.binds.refresh();
+      expect(t.smsc.binds).toBe(binds);
+      expect((await t.admin('GET', `/${t.connectionId}`)).body.state).toMatchObject({ state: 'unbound' });
     } finally {
       await cleanup();
     }

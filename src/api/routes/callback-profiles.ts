@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { createRoute, z } from '@hono/zod-openapi';
 import { accountSigningSecret, openSigningSecrets, type SigningSecretRow } from '../../db/signing-secrets.js';
 import type { Sql } from '../../db/sql.js';
 import type { ProfileAuth } from '../../domain/callback-auth.js';
@@ -21,9 +20,10 @@ import { requireKeyring, type Keyring } from '../../domain/keyring.js';
 import { openAuth, openEnc, sealAuth, sealEnc, sealSecret } from '../../domain/profile-secrets.js';
 import { checkWebhookDestination } from '../../domain/private-networks.js';
 import { generateSigningSecret, ROTATION_GRACE_MS } from '../../domain/signing.js';
-import type { AppEnv } from '../auth.js';
+import { accountGuard, type AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { ApiError, fromZod, notFound, parseJson, parseQuery } from '../errors.js';
+import { ApiError, fromZod, notFound } from '../errors.js';
+import { body, errors, json, pageFields, Routes, timestamp, uuidParam } from '../openapi.js';
 import { page, UUID } from '../query.js';
 
 type ProfileRow = {
@@ -56,9 +56,50 @@ export function profileView(r: ProfileRow) {
 }
 
 const listQuery = z.object({
-  title: z.string().max(100).optional(),
+  title: z.string().max(100).optional().openapi({ description: 'part of the title, any case' }),
   ...page(100),
 });
+
+const profileSchema = z
+  .object({
+    id: z.uuid(),
+    title: z.string(),
+    http_method: z.enum(['POST', 'GET']),
+    url: z.string(),
+    body: z.union([z.string(), z.record(z.string(), z.unknown())]).nullable(),
+    content_type: z.string().nullable().openapi({ description: 'null for GET' }),
+    headers: z.record(z.string(), z.string()),
+    auth: z
+      .union([
+        z.object({ type: z.literal('basic'), username: z.string() }),
+        z.object({
+          type: z.literal('advanced'), url: z.string(), client_id: z.string(), scope: z.string().nullable(),
+          body_format: z.enum(['form', 'json']), token_field: z.string(),
+        }),
+      ])
+      .nullable()
+      .openapi({ description: 'password and client_secret are write-only' }),
+    enc: z
+      .object({ algorithm: z.string(), fields: z.array(z.string()).nullable() })
+      .nullable()
+      .openapi({ description: 'key and iv are write-only' }),
+    status: z.enum(['active', 'auto_disabled', 'disabled']),
+    disabled_reason: z.string().nullable(),
+    disabled_at: timestamp.nullable(),
+    consecutive_failures: z.number().int(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .openapi('CallbackProfile');
+
+const secretSchema = z
+  .object({
+    signing_secret: z.string().openapi({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
+    previous_secret_valid_until: timestamp.nullable().openapi({ description: 'while a rotation\'s grace lasts, until when the previous secret still signs' }),
+  })
+  .openapi('SigningSecret');
+
+const idParam = z.object({ id: uuidParam('callback profile') });
 
 
 /** Another account's profile is indistinguishable from a missing one. */
@@ -109,16 +150,24 @@ function columns(sql: Sql, ring: Keyring, p: CallbackProfileInput) {
 export function callbackRoutes(deps: AppDeps) {
   const { sql } = deps;
   const ring = () => requireKeyring(deps.config.keys.secrets, 'SECRETS_KEY');
-  const app = new Hono<AppEnv>();
+  const routes = new Routes<AppEnv>(accountGuard(sql));
   // The endpoint and the token URL; names are judged again when the worker connects.
   const checkDestinations = (p: CallbackProfileInput) => {
     checkWebhookDestination('url', p.url, deps.config.webhookAllowPrivateNetworks);
     if (p.auth?.type === 'advanced') checkWebhookDestination('auth.url', p.auth.url, deps.config.webhookAllowPrivateNetworks);
   };
 
-  app.post('/profiles', async (c) => {
+  routes.add(createRoute({
+    method: 'post', path: '/profiles', operationId: 'createCallbackProfile', tags: ['callbacks'],
+    summary: 'Create a callback profile; its signing_secret is in the answer',
+    request: { body: body(callbackProfileInputSchema) },
+    responses: {
+      201: json(profileSchema.extend({ signing_secret: z.string() }).openapi('CallbackProfileCreated'), 'The profile, with its signing secret'),
+      ...errors({ 409: 'conflict: the title is taken' }),
+    },
+  }), async (c, valid) => {
     const { sid } = c.get('account');
-    const input = await parseJson(c, callbackProfileInputSchema);
+    const input = await valid.json();
     checkDestinations(input);
     const secret = generateSigningSecret();
     const status = input.status ?? 'active';
@@ -137,9 +186,14 @@ export function callbackRoutes(deps: AppDeps) {
     }
   });
 
-  app.get('/profiles', async (c) => {
+  routes.add(createRoute({
+    method: 'get', path: '/profiles', operationId: 'listCallbackProfiles', tags: ['callbacks'],
+    summary: 'List callback profiles (title: part of the title, any case)',
+    request: { query: listQuery },
+    responses: { 200: json(z.object({ data: z.array(profileSchema), ...pageFields }), 'The profiles, oldest first') },
+  }), async (c, valid) => {
     const { sid } = c.get('account');
-    const q = parseQuery(c, listQuery);
+    const q = valid.query();
     const like = q.title ? `%${q.title.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null;
     const rows = await sql<ProfileRow[]>`
       SELECT * FROM callback_profiles WHERE sid = ${sid}
@@ -148,14 +202,27 @@ export function callbackRoutes(deps: AppDeps) {
     return c.json({ data: rows.map(profileView), limit: q.limit, offset: q.offset });
   });
 
-  app.get('/profiles/:id', async (c) => {
-    return c.json(profileView(await findOwned(sql, c.get('account').sid, c.req.param('id'))));
+  routes.add(createRoute({
+    method: 'get', path: '/profiles/{id}', operationId: 'getCallbackProfile', tags: ['callbacks'],
+    summary: 'One callback profile (secrets are write-only)',
+    request: { params: idParam },
+    responses: { 200: json(profileSchema, 'The profile'), ...errors(404) },
+  }), async (c) => {
+    return c.json(profileView(await findOwned(sql, c.get('account').sid, c.req.param('id')!)));
   });
 
-  app.patch('/profiles/:id', async (c) => {
+  routes.add(createRoute({
+    method: 'patch', path: '/profiles/{id}', operationId: 'updateCallbackProfile', tags: ['callbacks'],
+    summary: 'Change some fields of a callback profile; status active re-enables it',
+    request: { params: idParam, body: body(callbackProfilePatchSchema) },
+    responses: {
+      200: json(profileSchema, 'The profile'),
+      ...errors(404, { 409: 'conflict: the title is taken; or secret_unreadable: give auth or enc again, whole' }),
+    },
+  }), async (c, valid) => {
     const { sid } = c.get('account');
-    const existing = await findOwned(sql, sid, c.req.param('id'));
-    const patch = await parseJson(c, callbackProfilePatchSchema);
+    const existing = await findOwned(sql, sid, c.req.param('id')!);
+    const patch = await valid.json();
     const stored: StoredProfile = {
       title: existing.title, http_method: existing.http_method, url: existing.url, body: existing.body,
       content_type: existing.content_type, headers: existing.headers,
@@ -185,9 +252,14 @@ export function callbackRoutes(deps: AppDeps) {
     }
   });
 
-  app.delete('/profiles/:id', async (c) => {
+  routes.add(createRoute({
+    method: 'delete', path: '/profiles/{id}', operationId: 'deleteCallbackProfile', tags: ['callbacks'],
+    summary: 'Delete a callback profile; 409 profile_in_use while a receive configuration names it',
+    request: { params: idParam },
+    responses: { 204: { description: 'Deleted' }, ...errors(404, { 409: 'profile_in_use: a receive configuration names it' }) },
+  }), async (c) => {
     const { sid } = c.get('account');
-    const existing = await findOwned(sql, sid, c.req.param('id'));
+    const existing = await findOwned(sql, sid, c.req.param('id')!);
     await sql.begin(async (tx) => {
       // Locked so that a configuration saved meanwhile (which reads it FOR SHARE) is seen here.
       const [locked] = await tx`SELECT id FROM callback_profiles WHERE id = ${existing.id} AND sid = ${sid} FOR UPDATE`;
@@ -203,14 +275,24 @@ export function callbackRoutes(deps: AppDeps) {
     return c.body(null, 204);
   });
 
-  app.get('/profiles/:id/signing-secret', async (c) => {
-    const row = await findOwned(sql, c.get('account').sid, c.req.param('id'));
+  routes.add(createRoute({
+    method: 'get', path: '/profiles/{id}/signing-secret', operationId: 'getCallbackProfileSecret', tags: ['callbacks'],
+    summary: "The profile's signing secret",
+    request: { params: idParam },
+    responses: { 200: json(secretSchema, 'The secret'), ...errors(404) },
+  }), async (c) => {
+    const row = await findOwned(sql, c.get('account').sid, c.req.param('id')!);
     return c.json(secretView(openSigningSecrets(ring(), row)));
   });
 
-  app.post('/profiles/:id/signing-secret/rotate', async (c) => {
+  routes.add(createRoute({
+    method: 'post', path: '/profiles/{id}/signing-secret/rotate', operationId: 'rotateCallbackProfileSecret', tags: ['callbacks'],
+    summary: 'A new signing secret; the previous one keeps signing for 24 hours',
+    request: { params: idParam },
+    responses: { 200: json(secretSchema, 'The new secret'), ...errors(404) },
+  }), async (c) => {
     const { sid } = c.get('account');
-    const existing = await findOwned(sql, sid, c.req.param('id'));
+    const existing = await findOwned(sql, sid, c.req.param('id')!);
     const [row] = await sql<ProfileRow[]>`
       UPDATE callback_profiles SET signing_secret = ${sealSecret(ring(), generateSigningSecret())}, previous_signing_secret = signing_secret,
              previous_secret_until = ${new Date(Date.now() + ROTATION_GRACE_MS)}, updated_at = now()
@@ -218,11 +300,19 @@ export function callbackRoutes(deps: AppDeps) {
     return c.json(secretView(openSigningSecrets(ring(), row!)));
   });
 
-  app.get('/signing-secret', async (c) => {
+  routes.add(createRoute({
+    method: 'get', path: '/signing-secret', operationId: 'getAccountSigningSecret', tags: ['callbacks'],
+    summary: "The secret that signs the account's inline trigger URLs",
+    responses: { 200: json(secretSchema, 'The secret') },
+  }), async (c) => {
     return c.json(secretView(await accountSigningSecret(sql, c.get('account').sid, ring())));
   });
 
-  app.post('/signing-secret/rotate', async (c) => {
+  routes.add(createRoute({
+    method: 'post', path: '/signing-secret/rotate', operationId: 'rotateAccountSigningSecret', tags: ['callbacks'],
+    summary: 'A new secret for inline trigger URLs; the previous one keeps signing for 24 hours',
+    responses: { 200: json(secretSchema, 'The new secret') },
+  }), async (c) => {
     const { sid } = c.get('account');
     await accountSigningSecret(sql, sid, ring());
     const [row] = await sql<SigningSecretRow[]>`
@@ -232,7 +322,7 @@ export function callbackRoutes(deps: AppDeps) {
     return c.json(secretView(openSigningSecrets(ring(), row!)));
   });
 
-  return app;
+  return routes.app;
 }
 
 /** The secret, and while a rotation's grace lasts, until when the previous one still signs. */

@@ -1,19 +1,27 @@
 import { createHmac } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
-import { z } from 'zod';
 import { KeyringPayloadCodec } from '../../runtime/payload-codec.js';
-import { requireBearer, sameSecret } from '../auth.js';
+import { adminGuard, sameSecret } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { ApiError, parseJson } from '../errors.js';
+import { ApiError } from '../errors.js';
+import { body, errors, json, Routes } from '../openapi.js';
+
+/** Standard base64, padded, as zod's z.base64() takes it. */
+const BASE64_PATTERN = '^([0-9a-zA-Z+/]{4})*(([0-9a-zA-Z+/]{2}==)|([0-9a-zA-Z+/]{3}=))?$';
+const base64 = z.base64().openapi({ pattern: BASE64_PATTERN });
 
 /** Temporal's codec-server protocol: payloads as proto JSON, bytes in base64. */
 const jsonPayload = z.object({
-  metadata: z.record(z.string(), z.base64()).nullish(),
-  data: z.base64().nullish(),
+  metadata: z.record(z.string(), base64).nullish(),
+  data: base64.nullish(),
 });
-export const codecBody = z.object({ payloads: z.array(jsonPayload) });
+export const codecBody = z.object({ payloads: z.array(jsonPayload) }).openapi('CodecPayloads');
+const codecAnswer = z
+  .object({ payloads: z.array(z.object({ metadata: z.record(z.string(), base64), data: base64 })) })
+  .openapi('CodecResult');
 type JsonPayload = z.infer<typeof jsonPayload>;
 
 const fromJson = ({ metadata, data }: JsonPayload): Payload => ({
@@ -56,7 +64,7 @@ function uiOrigins(uiUrl: string | undefined): string[] {
  * typed in the UI). Operators only: the admin token, or the UI's capability URL.
  */
 export function codecRoutes(deps: AppDeps) {
-  const app = new Hono();
+  const app = new OpenAPIHono();
   const ring = deps.config.keys.payload;
   const codec = ring ? new KeyringPayloadCodec(ring) : null;
   const capability = uiCodecCapability(deps.tokens.admin);
@@ -70,15 +78,16 @@ export function codecRoutes(deps: AppDeps) {
       maxAge: 600,
     }),
   );
-  const byToken = requireBearer(deps.tokens.admin, 'operator');
   const byCapability: MiddlewareHandler = async (c, next) => {
     if (!sameSecret(c.req.param('capability') ?? '', capability)) throw new ApiError(401, 'unauthorized', 'unknown codec capability');
     await next();
   };
+  const byToken = new Routes(adminGuard(deps.tokens.admin));
+  const open = new Routes(null);
 
-  const handle = (direction: 'encode' | 'decode') => async (c: Context) => {
+  const handle = (direction: 'encode' | 'decode') => async (c: Context, valid: { json: () => Promise<z.output<typeof codecBody>> }) => {
     if (!codec) throw new ApiError(503, 'unavailable', 'payload encryption is off (PAYLOAD_KEY is not set)');
-    const { payloads } = await parseJson(c, codecBody);
+    const { payloads } = await valid.json();
     let out: Payload[];
     try {
       out = await codec[direction](payloads.map(fromJson));
@@ -88,9 +97,28 @@ export function codecRoutes(deps: AppDeps) {
     }
     return c.json({ payloads: out.map(toJson) });
   };
-  for (const direction of ['encode', 'decode'] as const) {
-    app.post(`/${direction}`, byToken, handle(direction));
-    app.post(`/ui/:capability/${direction}`, byCapability, handle(direction));
+  const responses = {
+    200: json(codecAnswer, 'The payloads, decrypted (decode) or encrypted (encode)'),
+    ...errors({ 400: 'invalid input, or payloads that no configured PAYLOAD_KEY opens (undecodable)', 503: 'payload encryption is off (PAYLOAD_KEY is not set)' }),
+  };
+  for (const direction of ['decode', 'encode'] as const) {
+    const verb = direction === 'decode' ? 'decrypt payloads' : 'encrypt payloads with PAYLOAD_KEY';
+    byToken.add(createRoute({
+      method: 'post', path: `/${direction}`, operationId: `codec${direction === 'decode' ? 'Decode' : 'Encode'}`, tags: ['codec'],
+      summary: `Temporal codec endpoint: ${verb} (Temporal CLI --codec-endpoint, --codec-auth)`,
+      request: { body: body(codecBody) },
+      responses,
+    }), handle(direction));
+    // The Temporal UI sends no token: the URL's capability, derived from ADMIN_TOKEN, authorizes.
+    open.add(createRoute({
+      method: 'post', path: `/ui/{capability}/${direction}`, operationId: `codecUi${direction === 'decode' ? 'Decode' : 'Encode'}`, tags: ['codec'],
+      summary: `The codec endpoint for the Temporal UI (${verb}); the capability in the URL, derived from ADMIN_TOKEN, authorizes`,
+      middleware: byCapability,
+      request: { params: z.object({ capability: z.string().openapi({ description: 'printed by npm start; HMAC-SHA256 of ADMIN_TOKEN' }) }), body: body(codecBody) },
+      responses: { ...responses, ...errors({ 401: 'unknown codec capability' }) },
+    }), handle(direction));
   }
+  app.route('/', byToken.app);
+  app.route('/', open.app);
   return app;
 }

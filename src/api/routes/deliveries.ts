@@ -1,13 +1,13 @@
+import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { Hono } from 'hono';
-import { z } from 'zod';
 import { ValidationError } from '../../domain/errors.js';
 import { parseLocalDateTime } from '../../domain/time.js';
 import { localDateTime } from '../../domain/receive-config.js';
 import { REPLAY_WORKFLOW, replayWorkflowIdFor, type ReplayDeliveryInput } from '../../workflows/definitions.js';
-import type { AppEnv } from '../auth.js';
+import { accountGuard, type AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { ApiError, notFound, parseJson, parseQuery } from '../errors.js';
+import { ApiError, notFound } from '../errors.js';
+import { body, errors, json, pageFields, Routes, timestamp } from '../openapi.js';
 import { page, UUID } from '../query.js';
 
 type DeliveryRow = {
@@ -64,17 +64,60 @@ export const bulkReplayInput = z
   })
   .strict();
 
+const deliverySchema = z
+  .object({
+    id: z.string().openapi({ description: 'the webhook-id header of every attempt' }),
+    log_id: z.string(),
+    profile_id: z.uuid().nullable(),
+    url: z.string(),
+    method: z.string(),
+    status: z.enum(['pending', 'succeeded', 'failed', 'skipped']),
+    attempts: z.number().int(),
+    replays: z.number().int(),
+    last_status_code: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    last_attempt_at: timestamp.nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .openapi('Delivery');
+
+const deliveryDetail = deliverySchema
+  .extend({
+    request: z.object({ headers: z.record(z.string(), z.string()), body: z.string().nullable() }),
+    attempt_history: z.array(z.object({
+      attempt: z.number().int(),
+      round: z.number().int(),
+      status_code: z.number().int().nullable(),
+      latency_ms: z.number().int(),
+      error: z.string().nullable(),
+      response_head: z.string().nullable(),
+      created_at: timestamp,
+    })),
+  })
+  .openapi('DeliveryDetail');
+
+const replayed = z.object({ id: z.string(), replay: z.number().int(), workflow_id: z.string() });
+
+const idParam = z.object({ id: z.string().min(1).openapi({ description: "the delivery's id" }) });
+
+const replayRefused = { 409: 'delivery_pending, profile_missing or profile_disabled', 503: 'Temporal cannot be reached: nothing changed' };
+
 /** Deliveries one bulk replay starts at most; `has_more` says to call again. */
 const BULK_REPLAY_LIMIT = 500;
 
 /** `/v1/{sid}/deliveries`: webhook deliveries, their attempts, and replays (SPEC §6). */
 export function deliveryRoutes(deps: AppDeps) {
   const { sql } = deps;
-  const app = new Hono<AppEnv>();
+  const routes = new Routes<AppEnv>(accountGuard(sql));
 
-  app.get('/', async (c) => {
+  routes.add(createRoute({
+    method: 'get', path: '/', operationId: 'listDeliveries', tags: ['deliveries'], summary: 'Webhook deliveries, newest first',
+    request: { query: listQuery },
+    responses: { 200: json(z.object({ data: z.array(deliverySchema), ...pageFields }), 'The deliveries') },
+  }), async (c, valid) => {
     const { sid, timezone } = c.get('account');
-    const q = parseQuery(c, listQuery);
+    const q = valid.query();
     const since = toInstant('since', q.since, timezone);
     const rows = await sql<DeliveryRow[]>`
       SELECT * FROM deliveries WHERE sid = ${sid}
@@ -86,9 +129,14 @@ export function deliveryRoutes(deps: AppDeps) {
     return c.json({ data: rows.map(deliveryView), limit: q.limit, offset: q.offset });
   });
 
-  app.get('/:id', async (c) => {
+  routes.add(createRoute({
+    method: 'get', path: '/{id}', operationId: 'getDelivery', tags: ['deliveries'],
+    summary: 'One delivery with its stored request and every attempt',
+    request: { params: idParam },
+    responses: { 200: json(deliveryDetail, 'The delivery'), ...errors(404) },
+  }), async (c) => {
     const { sid } = c.get('account');
-    const [row] = await sql<DeliveryRow[]>`SELECT * FROM deliveries WHERE id = ${c.req.param('id')} AND sid = ${sid}`;
+    const [row] = await sql<DeliveryRow[]>`SELECT * FROM deliveries WHERE id = ${c.req.param('id')!} AND sid = ${sid}`;
     if (!row) throw notFound('delivery');
     const attempts = await sql`
       SELECT attempt, round, status_code, latency_ms, error, response_head, created_at
@@ -96,9 +144,21 @@ export function deliveryRoutes(deps: AppDeps) {
     return c.json({ ...deliveryView(row), request: { headers: row.request_headers, body: row.body }, attempt_history: attempts });
   });
 
-  app.post('/replay', async (c) => {
+  routes.add(createRoute({
+    method: 'post', path: '/replay', operationId: 'replayDeliveries', tags: ['deliveries'],
+    summary: `Replay every failed or skipped delivery created since a time (${BULK_REPLAY_LIMIT} per call)`,
+    request: { body: body(bulkReplayInput) },
+    responses: {
+      202: json(z.object({
+        replayed: z.array(replayed),
+        not_replayed: z.array(z.object({ id: z.string(), reason: z.string() })),
+        has_more: z.boolean().openapi({ description: 'more are left: call again' }),
+      }).openapi('BulkReplay'), 'The replays started, and those refused with why'),
+      ...errors({ 503: replayRefused[503] }),
+    },
+  }), async (c, valid) => {
     const { sid, timezone } = c.get('account');
-    const input = await parseJson(c, bulkReplayInput);
+    const input = await valid.json();
     const since = toInstant('since', input.since, timezone)!;
     const until = toInstant('until', input.until, timezone);
     const candidates = await sql<{ id: string }[]>`
@@ -121,13 +181,21 @@ export function deliveryRoutes(deps: AppDeps) {
     return c.json({ replayed, not_replayed: notReplayed, has_more: candidates.length > BULK_REPLAY_LIMIT }, 202);
   });
 
-  app.post('/:id/replay', async (c) => {
+  routes.add(createRoute({
+    method: 'post', path: '/{id}/replay', operationId: 'replayDelivery', tags: ['deliveries'],
+    summary: 'Deliver a finished delivery again, with the same delivery id',
+    request: { params: idParam },
+    responses: {
+      202: json(replayed.extend({ status: z.literal('pending') }).openapi('Replay'), 'The replay run started'),
+      ...errors(404, replayRefused),
+    },
+  }), async (c) => {
     const { sid } = c.get('account');
-    const r = await replay(deps, sid, c.req.param('id'));
+    const r = await replay(deps, sid, c.req.param('id')!);
     return c.json({ ...r, status: 'pending' }, 202);
   });
 
-  return app;
+  return routes.app;
 }
 
 /**

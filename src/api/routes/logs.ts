@@ -1,16 +1,17 @@
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { isTemporalUnreachable, temporalUiUrl } from '../../runtime/temporal.js';
-import type { AppEnv } from '../auth.js';
+import { accountGuard, type AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ValidationError } from '../../domain/errors.js';
 import { localDateTime } from '../../domain/receive-config.js';
 import { parseLocalDateTime } from '../../domain/time.js';
 import { normalizeNumber } from '../../domain/phone.js';
 import { cancelScheduledReplySignal, rescheduleReplySignal } from '../../workflows/definitions.js';
-import { ApiError, notFound, parseJson, parseQuery } from '../errors.js';
-import { page } from '../query.js';
+import { ApiError, notFound } from '../errors.js';
+import { body, errors, json, pageFields, Routes, timestamp } from '../openapi.js';
+import { instant, page, toInstant } from '../query.js';
+import { normalizeKeyword } from '../../domain/keywords.js';
 
 type LogRow = {
   id: string; source: string; recipient: string; message: string; operator: string | null; circle: string | null;
@@ -22,14 +23,57 @@ type ActionRow = { log_id: string; type: string; status: string; attempts: numbe
 
 const listQuery = z.object({
   outcome: z.enum(['keyword', 'expired', 'default', 'standard', 'no_match']).optional(),
-  number: z.string().transform(normalizeNumber).optional(),
+  number: z.string().transform(normalizeNumber).optional().openapi({ description: 'the recipient: one of the account\'s numbers' }),
+  keyword: z.string().max(200).optional().openapi({ description: 'the keyword matched, any case' }),
+  since: instant.optional().openapi({ description: 'received at or after (ISO 8601, or YYYY-MM-DD HH:MM:SS on the account\'s clock)' }),
+  until: instant.optional().openapi({ description: 'received before' }),
   ...page(50),
 });
+
+const logSchema = z
+  .object({
+    id: z.string(),
+    source: z.string(),
+    recipient: z.string(),
+    message: z.string(),
+    operator: z.string().nullable(),
+    circle: z.string().nullable(),
+    keyword: z.string().nullable(),
+    outcome: z.enum(['keyword', 'expired', 'default', 'standard', 'no_match', 'unknown_number']),
+    config_id: z.uuid().nullable(),
+    workflow_id: z.string().nullable(),
+    run_status: z.string().nullable().openapi({ description: 'queued, started, running, completed, …; null when nothing runs' }),
+    temporal_ui_url: z.string().nullable(),
+    start_error: z.string().nullable().openapi({ description: 'why Temporal refused to start the run, while it is queued' }),
+    received_at: timestamp,
+    notes: z.array(z.string()).openapi({ description: "what was odd about the carrier's metadata, and what ingest did about it (SPEC §5)" }),
+    actions: z.array(
+      z
+        .looseObject({
+          type: z.string(),
+          status: z.string(),
+          attempts: z.number().int(),
+          last_error: z.string().nullable(),
+          updated_at: timestamp,
+        })
+        .openapi({ description: "each action's own details (sms ids, delivery status, …) beside these" }),
+    ),
+  })
+  .openapi('MoLog');
+
+const steered = z
+  .union([
+    z.object({ log_id: z.string(), action: z.literal('cancel') }),
+    z.object({ log_id: z.string(), action: z.literal('reschedule'), at: z.string(), at_utc: timestamp }),
+  ])
+  .openapi('ScheduledReplyChange');
+
+const idParam = z.object({ id: z.string().min(1).openapi({ description: "the message's id" }) });
 
 /** MO logs: what arrived, what matched, and what each action did (SPEC §6). */
 export function logRoutes(deps: AppDeps) {
   const { sql, config } = deps;
-  const app = new Hono<AppEnv>();
+  const routes = new Routes<AppEnv>(accountGuard(sql));
 
   const view = (r: LogRow, actions: ActionRow[]) => ({
     id: r.id,
@@ -54,13 +98,22 @@ export function logRoutes(deps: AppDeps) {
       .map((a) => ({ type: a.type, status: a.status, attempts: a.attempts, last_error: a.last_error, ...a.detail, updated_at: a.updated_at })),
   });
 
-  app.get('/', async (c) => {
-    const { sid } = c.get('account');
-    const q = parseQuery(c, listQuery);
+  routes.add(createRoute({
+    method: 'get', path: '/', operationId: 'listLogs', tags: ['logs'], summary: 'MO logs, newest first',
+    request: { query: listQuery },
+    responses: { 200: json(z.object({ data: z.array(logSchema), ...pageFields }), 'The logs') },
+  }), async (c, valid) => {
+    const { sid, timezone } = c.get('account');
+    const q = valid.query();
+    const since = q.since ? toInstant('since', q.since, timezone) : null;
+    const until = q.until ? toInstant('until', q.until, timezone) : null;
     const rows = await sql<LogRow[]>`
       SELECT * FROM inbound_messages WHERE sid = ${sid}
       ${q.outcome ? sql`AND outcome = ${q.outcome}` : sql``}
       ${q.number ? sql`AND recipient = ${q.number}` : sql``}
+      ${q.keyword ? sql`AND upper(keyword) = ${normalizeKeyword(q.keyword)}` : sql``}
+      ${since ? sql`AND received_at >= ${since}` : sql``}
+      ${until ? sql`AND received_at < ${until}` : sql``}
       ORDER BY seq DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
     const actions = rows.length
       ? await sql<ActionRow[]>`SELECT * FROM message_actions WHERE log_id IN ${sql(rows.map((r) => r.id))} ORDER BY type`
@@ -68,21 +121,33 @@ export function logRoutes(deps: AppDeps) {
     return c.json({ data: rows.map((r) => view(r, actions)), limit: q.limit, offset: q.offset });
   });
 
-  app.get('/:id', async (c) => {
+  routes.add(createRoute({
+    method: 'get', path: '/{id}', operationId: 'getLog', tags: ['logs'], summary: 'One MO log with its actions and Temporal UI link',
+    request: { params: idParam },
+    responses: { 200: json(logSchema, 'The log'), ...errors(404) },
+  }), async (c) => {
     const { sid } = c.get('account');
-    const [row] = await sql<LogRow[]>`SELECT * FROM inbound_messages WHERE id = ${c.req.param('id')} AND sid = ${sid}`;
+    const [row] = await sql<LogRow[]>`SELECT * FROM inbound_messages WHERE id = ${c.req.param('id')!} AND sid = ${sid}`;
     if (!row) throw notFound('log');
     const actions = await sql<ActionRow[]>`SELECT * FROM message_actions WHERE log_id = ${row.id} ORDER BY type`;
     return c.json(view(row, actions));
   });
 
-  app.post('/:id/scheduled-reply', async (c) => {
+  routes.add(createRoute({
+    method: 'post', path: '/{id}/scheduled-reply', operationId: 'changeScheduledReply', tags: ['logs'],
+    summary: "Cancel or reschedule (account's local time) a message's scheduled reply; signals its run",
+    request: { params: idParam, body: body(steerInput) },
+    responses: {
+      202: json(steered, "The run was told"),
+      ...errors(404, { 409: 'not_scheduled: no reply of this message is waiting', 503: 'Temporal cannot be reached now' }),
+    },
+  }), async (c, valid) => {
     const account = c.get('account');
-    const input = await parseJson(c, steerInput);
+    const input = await valid.json();
     const [row] = await sql<{ workflow_id: string | null; status: string | null }[]>`
       SELECT m.workflow_id, a.status FROM inbound_messages m
       LEFT JOIN message_actions a ON a.log_id = m.id AND a.type = 'auto_reply'
-      WHERE m.id = ${c.req.param('id')} AND m.sid = ${account.sid}`;
+      WHERE m.id = ${c.req.param('id')!} AND m.sid = ${account.sid}`;
     if (!row) throw notFound('log');
     if (row.status !== 'scheduled' || !row.workflow_id) {
       throw new ApiError(409, 'not_scheduled', `this message has no scheduled reply waiting (auto reply is ${row.status ?? 'not configured'})`);
@@ -99,7 +164,7 @@ export function logRoutes(deps: AppDeps) {
     return c.json({ log_id: c.req.param('id'), action: 'reschedule', at: input.at, at_utc: at.toISOString() }, 202);
   });
 
-  return app;
+  return routes.app;
 }
 
 /**

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { createRoute, z } from '@hono/zod-openapi';
 import { ValidationError } from '../../domain/errors.js';
 import { msisdn, requireDlt, route, senderId, templateId } from '../../domain/receive-config.js';
 import { PermanentSendError } from '../../outbound/errors.js';
 import { SendInProgressError, sendSms, type OutboxRow } from '../../outbound/send.js';
-import type { AppEnv } from '../auth.js';
+import { accountGuard, type AppEnv } from '../auth.js';
 import { requireSenders } from './account.js';
 import type { AppDeps } from '../deps.js';
-import { ApiError, parseJson, parseQuery } from '../errors.js';
+import { ApiError } from '../errors.js';
+import { body, errors, json, pageFields, Routes, timestamp } from '../openapi.js';
 import { page } from '../query.js';
 
 export const sendInput = z
@@ -21,6 +21,34 @@ const listQuery = z.object({
   log_id: z.string().optional(),
   ...page(50),
 });
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,100}$/;
+
+const outboxSchema = z
+  .object({
+    id: z.string().openapi({ description: 'the idempotency key the SMS was sent under' }),
+    log_id: z.string().nullable(),
+    channel: z.enum(['sms', 'email']),
+    purpose: z.enum(['auto_reply', 'expiry_message', 'forward_sms', 'forward_email', 'api']),
+    sender: z.string(),
+    to: z.string(),
+    subject: z.string().nullable(),
+    body: z.string(),
+    route: z.string().nullable(),
+    template_id: z.string().nullable(),
+    provider: z.string(),
+    status: z.enum(['queued', 'sending', 'sent', 'stored', 'failed', 'delivered', 'undelivered']),
+    attempts: z.number().int(),
+    provider_message_id: z.string().nullable(),
+    provider_response: z.unknown().openapi({ description: "the provider's answer as it came (JSON), or null" }),
+    last_error: z.string().nullable(),
+    delivery_status: z.string().nullable(),
+    delivery_error_code: z.string().nullable(),
+    delivery_reported_at: timestamp.nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .openapi('OutboxMessage');
 
 export function outboxView(r: OutboxRow) {
   return {
@@ -36,17 +64,38 @@ export function outboxView(r: OutboxRow) {
 /** The send API and the outbox (SPEC §6, §7). */
 export function messageRoutes(deps: AppDeps) {
   const { sql } = deps;
-  const app = new Hono<AppEnv>();
+  const routes = new Routes<AppEnv>(accountGuard(sql));
   const outbound = { sql, sms: deps.sms };
 
-  app.post('/', async (c) => {
+  routes.add(createRoute({
+    method: 'post', path: '/', operationId: 'sendMessage', tags: ['messages'],
+    summary: 'Send an SMS; 403 opted_out when the customer opted out of the sender',
+    request: {
+      headers: z.object({
+        'Idempotency-Key': z.string().regex(IDEMPOTENCY_KEY).optional().openapi({
+          description: 'a retry with the same key sends once and answers 200 with the first send; keys are per account',
+        }),
+      }),
+      body: body(sendInput),
+    },
+    responses: {
+      201: json(outboxSchema, 'Sent (or handed to the provider)'),
+      200: json(outboxSchema, 'The send made earlier with this Idempotency-Key'),
+      ...errors({
+        403: 'opted_out: the customer opted out of this sender (field to)',
+        409: 'in_progress: a send with this Idempotency-Key is under way; ask again shortly',
+        502: 'provider_rejected: the provider refused the SMS',
+        503: 'provider_unavailable: the provider could not be reached; retry with the same Idempotency-Key',
+      }),
+    },
+  }), async (c, valid) => {
     const account = c.get('account');
-    const input = await parseJson(c, sendInput);
+    const input = await valid.json();
     await requireSenders(sql, account.sid, [['sender', input.sender]]);
     requireDlt(account.country, input, { route: 'route', template_id: 'template_id' });
     // A client's Idempotency-Key makes a retried request send once; keys are scoped per account.
     const key = c.req.header('idempotency-key');
-    if (key !== undefined && !/^[A-Za-z0-9._:-]{1,100}$/.test(key)) throw new ValidationError('idempotency-key', 'may hold 1 to 100 letters, digits and . _ : -');
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new ValidationError('idempotency-key', 'may hold 1 to 100 letters, digits and . _ : -');
     const id = `api-${account.sid}-${key ?? randomUUID()}`;
     let result;
     try {
@@ -66,9 +115,14 @@ export function messageRoutes(deps: AppDeps) {
     return c.json(outboxView(result.row!), result.outcome === 'already_sent' ? 200 : 201);
   });
 
-  app.get('/', async (c) => {
+  routes.add(createRoute({
+    method: 'get', path: '/', operationId: 'listMessages', tags: ['messages'],
+    summary: 'The outbox: every SMS and email sent for the account, newest first',
+    request: { query: listQuery },
+    responses: { 200: json(z.object({ data: z.array(outboxSchema), ...pageFields }), 'The messages') },
+  }), async (c, valid) => {
     const { sid } = c.get('account');
-    const q = parseQuery(c, listQuery);
+    const q = valid.query();
     const rows = await sql<OutboxRow[]>`
       SELECT * FROM outbox WHERE sid = ${sid}
       ${q.status ? sql`AND status = ${q.status}` : sql``}
@@ -78,5 +132,5 @@ export function messageRoutes(deps: AppDeps) {
     return c.json({ data: rows.map(outboxView), limit: q.limit, offset: q.offset });
   });
 
-  return app;
+  return routes.app;
 }

@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { createRoute, z } from '@hono/zod-openapi';
 import type { Sql } from '../../db/sql.js';
-import { ValidationError } from '../../domain/errors.js';
-import { phrasesOverlap, tokenize } from '../../domain/keywords.js';
+import { tokenize } from '../../domain/keywords.js';
 import { isExpired } from '../../domain/matching.js';
-import { isStandardKeyword } from '../../domain/standard-keywords.js';
 import { checkReceiveConfig, receiveConfigInputSchema, type ReceiveConfigRecord } from '../../domain/receive-config.js';
 import { normalizeNumber } from '../../domain/phone.js';
 import { checkWebhookDestination } from '../../domain/private-networks.js';
-import type { Account, AppEnv } from '../auth.js';
+import { accountGuard, type Account, type AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { requireSenders } from './account.js';
-import { ApiError, notFound, parseJson, parseQuery } from '../errors.js';
+import { dryRun, dryRunAnswerSchema, dryRunInput } from '../dry-run.js';
+import { checkConfigRules } from '../receive-config-rules.js';
+import { notFound } from '../errors.js';
+import { body, errors, json, pageFields, Routes, timestamp, uuidParam } from '../openapi.js';
 import { page, UUID } from '../query.js';
 
 type ConfigRow = {
@@ -49,25 +48,65 @@ export function configView(r: ConfigRow, now = new Date()) {
 
 const listQuery = z.object({
   // a bare + in a query string arrives as a space; normalising brings back the stored E.164 form
-  number: z.string().transform(normalizeNumber).optional(),
+  number: z.string().transform(normalizeNumber).optional().openapi({ description: "one of the account's numbers" }),
   ...page(100),
 });
 
+/** A configuration as stored: the actions in the shape they were given, defaults filled in. */
+const configSchema = z
+  .object({
+    id: z.uuid(),
+    number: z.string(),
+    default: z.boolean(),
+    keyword: z.string().nullable().openapi({ description: 'normalized: trimmed, single-spaced, upper case' }),
+    aliases: z.array(z.string()),
+    template: z.string().nullable(),
+    expires_at: z.string().nullable().openapi({ description: "YYYY-MM-DD HH:MM:SS on the account's clock" }),
+    expiry_message: z.string().nullable(),
+    expiry_sender: z.string().nullable(),
+    expiry_route: z.string().nullable(),
+    expiry_template_id: z.string().nullable(),
+    active: z.boolean().openapi({ description: 'false once expires_at has passed' }),
+    auto_reply: z.looseObject({ sender: z.string(), message: z.string(), schedule: z.looseObject({ type: z.enum(['instant', 'scheduled']) }) }).nullable(),
+    forward: z.looseObject({ sms: z.looseObject({ to: z.string(), sender: z.string() }).nullish(), email: z.looseObject({ to: z.array(z.string()) }).nullish() }).nullable(),
+    trigger: z.looseObject({ url: z.string().nullish(), callback_profile_id: z.string().nullish() }).nullable(),
+    subscribe: z.boolean(),
+    unsubscribe: z.looseObject({ scope: z.enum(['configured', 'all']) }).nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .openapi('ReceiveConfig');
+
+const idParam = z.object({ id: uuidParam('receive configuration') });
+const saveRefused = {
+  409: 'keyword_taken (another active configuration on the number, or another account on a shared short code), reserved_keyword (a standard keyword the number answers itself) or conflict (a second default)',
+};
+
 export function receiveConfigRoutes(deps: AppDeps) {
   const { sql } = deps;
-  const app = new Hono<AppEnv>();
+  const routes = new Routes<AppEnv>(accountGuard(sql));
 
-  app.post('/', async (c) => {
+  routes.add(createRoute({
+    method: 'post', path: '/', operationId: 'createReceiveConfig', tags: ['receive-configs'],
+    summary: 'Create a receive configuration',
+    request: { body: body(receiveConfigInputSchema) },
+    responses: { 201: json(configSchema, 'The configuration'), ...errors(saveRefused) },
+  }), async (c, valid) => {
     const account = c.get('account');
-    const input = await parseJson(c, receiveConfigInputSchema);
+    const input = await valid.json();
     checkWebhookDestination('trigger.url', input.trigger?.url, deps.config.webhookAllowPrivateNetworks);
     const row = await saveConfig(sql, account, checkReceiveConfig(input, account, new Date()), null);
     return c.json(configView(row), 201);
   });
 
-  app.get('/', async (c) => {
+  routes.add(createRoute({
+    method: 'get', path: '/', operationId: 'listReceiveConfigs', tags: ['receive-configs'],
+    summary: 'List receive configurations, oldest first',
+    request: { query: listQuery },
+    responses: { 200: json(z.object({ data: z.array(configSchema), ...pageFields }), 'The configurations') },
+  }), async (c, valid) => {
     const { sid } = c.get('account');
-    const q = parseQuery(c, listQuery);
+    const q = valid.query();
     const rows = await sql<ConfigRow[]>`
       SELECT * FROM receive_configs WHERE sid = ${sid}
       ${q.number ? sql`AND number = ${q.number}` : sql``}
@@ -75,28 +114,62 @@ export function receiveConfigRoutes(deps: AppDeps) {
     return c.json({ data: rows.map((r) => configView(r)), limit: q.limit, offset: q.offset });
   });
 
-  app.get('/:id', async (c) => {
-    const row = await findOwned(sql, c.get('account').sid, c.req.param('id'));
+  // SPEC §6: what a message, or an unsaved configuration, would do; nothing sent or stored.
+  routes.add(createRoute({
+    method: 'post', path: '/dry-run', operationId: 'dryRunReceiveConfig', tags: ['receive-configs'],
+    summary: 'What a message, or an unsaved configuration, would do; nothing is sent or stored',
+    // A sample message, or an unsaved configuration replayed over the stored messages (dryRun).
+    request: {
+      body: body(dryRunInput.meta({
+        oneOf: [
+          { required: ['number', 'message'], properties: { config: false, since: false } },
+          { required: ['config', 'since'], properties: { message: false, source: false } },
+        ],
+      })),
+    },
+    responses: {
+      200: json(dryRunAnswerSchema.openapi('DryRun'), 'A sample message\'s outcome and actions, or a replay\'s counts'),
+      ...errors(404, { 409: `with config: as saving it would be refused, ${saveRefused[409]}` }),
+    },
+  }), async (c, valid) => {
+    const input = await valid.json();
+    return c.json(await dryRun(deps, c.get('account'), input));
+  });
+
+  routes.add(createRoute({
+    method: 'get', path: '/{id}', operationId: 'getReceiveConfig', tags: ['receive-configs'], summary: 'One receive configuration',
+    request: { params: idParam },
+    responses: { 200: json(configSchema, 'The configuration'), ...errors(404) },
+  }), async (c) => {
+    const row = await findOwned(sql, c.get('account').sid, c.req.param('id')!);
     return c.json(configView(row));
   });
 
-  app.put('/:id', async (c) => {
+  routes.add(createRoute({
+    method: 'put', path: '/{id}', operationId: 'replaceReceiveConfig', tags: ['receive-configs'], summary: 'Replace a receive configuration',
+    request: { params: idParam, body: body(receiveConfigInputSchema) },
+    responses: { 200: json(configSchema, 'The configuration'), ...errors(404, saveRefused) },
+  }), async (c, valid) => {
     const account = c.get('account');
-    const existing = await findOwned(sql, account.sid, c.req.param('id'));
-    const input = await parseJson(c, receiveConfigInputSchema);
+    const existing = await findOwned(sql, account.sid, c.req.param('id')!);
+    const input = await valid.json();
     checkWebhookDestination('trigger.url', input.trigger?.url, deps.config.webhookAllowPrivateNetworks);
     const row = await saveConfig(sql, account, checkReceiveConfig(input, account, new Date()), existing.id);
     return c.json(configView(row));
   });
 
-  app.delete('/:id', async (c) => {
+  routes.add(createRoute({
+    method: 'delete', path: '/{id}', operationId: 'deleteReceiveConfig', tags: ['receive-configs'], summary: 'Delete a receive configuration',
+    request: { params: idParam },
+    responses: { 204: { description: 'Deleted' }, ...errors(404) },
+  }), async (c) => {
     const { sid } = c.get('account');
-    const existing = await findOwned(sql, sid, c.req.param('id'));
+    const existing = await findOwned(sql, sid, c.req.param('id')!);
     await sql`DELETE FROM receive_configs WHERE id = ${existing.id} AND sid = ${sid}`;
     return c.body(null, 204);
   });
 
-  return app;
+  return routes.app;
 }
 
 
@@ -109,71 +182,14 @@ async function findOwned(sql: Sql, sid: string, id: string): Promise<ConfigRow> 
 }
 
 /**
- * The rules that need the database, checked and written in one transaction under a per-number
- * lock: the number is the account's; one default per number and none on a shared short code;
- * a keyword in one active configuration per number; on a shared short code a keyword belongs
- * to one account; sender IDs are the account's. Nothing is half-saved.
+ * The rules that need the database (`checkConfigRules`), checked and written in one
+ * transaction under a per-number lock, so two concurrent saves cannot both win. Nothing is
+ * half-saved.
  */
 async function saveConfig(sql: Sql, account: Account, rec: ReceiveConfigRecord, id: string | null): Promise<ConfigRow> {
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext(${'receive-config:' + rec.number}))`;
-    const [num] = await tx<{ shared: boolean; standard_keywords: boolean; assigned: boolean }[]>`
-      SELECT n.shared, n.standard_keywords, EXISTS (SELECT 1 FROM number_accounts na WHERE na.number = n.number AND na.sid = ${account.sid}) AS assigned
-      FROM numbers n WHERE n.number = ${rec.number}`;
-    if (!num?.assigned) throw new ValidationError('number', 'is not a number of this account');
-
-    if (rec.isDefault) {
-      if (num.shared) throw new ValidationError('default', 'a shared short code cannot have a default configuration');
-      const [other] = await tx`SELECT id FROM receive_configs WHERE number = ${rec.number} AND is_default AND id <> ${id ?? randomUUID()}`;
-      if (other) throw new ApiError(409, 'conflict', `number ${rec.number} has a default configuration already (${other.id})`, 'default');
-    }
-
-    const phrases = rec.keyword ? [rec.keyword, ...rec.aliases] : [];
-    if (phrases.length > 0) {
-      const fieldOf = (phrase: string) => (phrase === rec.keyword ? 'keyword' : `aliases.${rec.aliases.indexOf(phrase)}`);
-      // SPEC §3.7: the number answers these words itself, before any configuration.
-      const reserved = num.standard_keywords ? phrases.find(isStandardKeyword) : undefined;
-      if (reserved) {
-        throw new ApiError(409, 'reserved_keyword', `"${reserved}" is a standard keyword, which ${rec.number} answers itself (opt-out, opt-in or help) before any configuration`, fieldOf(reserved));
-      }
-      const now = new Date();
-      const clashes = await tx<{ phrase: string; sid: string; id: string; expires_at: Date | null }[]>`
-        SELECT k.phrase, c.sid, c.id, c.expires_at FROM config_keywords k JOIN receive_configs c ON c.id = k.config_id
-        WHERE k.number = ${rec.number} AND k.phrase IN ${tx(phrases)} AND c.id <> ${id ?? randomUUID()}`;
-      if (num.shared) {
-        // Another account's phrase that begins ours, or that ours begins, would split one
-        // customer's messages between two businesses (longest keyword wins): refused.
-        const firstWords = [...new Set(phrases.map((p) => tokenize(p)[0]!))];
-        const others = await tx<{ phrase: string }[]>`
-          SELECT phrase FROM config_keywords
-          WHERE number = ${rec.number} AND first_word IN ${tx(firstWords)} AND sid <> ${account.sid}`;
-        for (const phrase of phrases) {
-          const taken = others.find((o) => phrasesOverlap(o.phrase, phrase));
-          if (taken) {
-            throw new ApiError(409, 'keyword_taken', `"${phrase}" overlaps "${taken.phrase}", which belongs to another account on shared short code ${rec.number}`, fieldOf(phrase));
-          }
-        }
-      }
-      for (const clash of clashes) {
-        if (!isExpired(rec.expiresAt, now) && !isExpired(clash.expires_at, now)) {
-          throw new ApiError(409, 'keyword_taken', `"${clash.phrase}" is used by active configuration ${clash.id} on ${rec.number}`, fieldOf(clash.phrase));
-        }
-      }
-    }
-
-    const senders = [
-      ['auto_reply.sender', rec.autoReply?.sender],
-      ['forward.sms.sender', rec.forward?.sms?.sender],
-      ['expiry_sender', rec.expirySender],
-      ...(rec.unsubscribe?.scope === 'configured' ? rec.unsubscribe.senders.map((s, i) => [`unsubscribe.senders.${i}`, s]) : []),
-    ].filter((p): p is [string, string] => typeof p[1] === 'string');
-    await requireSenders(tx, account.sid, senders);
-
-    if (rec.trigger?.callback_profile_id) {
-      // FOR SHARE: a concurrent delete of the profile waits, then sees this configuration use it.
-      const [profile] = await tx`SELECT 1 FROM callback_profiles WHERE id::text = ${rec.trigger.callback_profile_id} AND sid = ${account.sid} FOR SHARE`;
-      if (!profile) throw new ValidationError('trigger.callback_profile_id', 'is not a callback profile of this account');
-    }
+    const phrases = await checkConfigRules(tx, account, rec, id);
 
     const values = {
       sid: account.sid,

@@ -1,15 +1,17 @@
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { createRoute, z } from '@hono/zod-openapi';
 import { requireKeyring } from '../../domain/keyring.js';
 import { sealSecret } from '../../domain/profile-secrets.js';
+import { assertGatewayUsable } from '../../ingest/gateways.js';
 import type { SmppBinds } from '../../smpp/binds.js';
-import { requireBearer } from '../auth.js';
+import { adminGuard } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { ApiError, notFound, parseJson } from '../errors.js';
+import { ApiError, notFound } from '../errors.js';
+import { body, errors, json, NOT_BLANK, Routes, timestamp, uuidParam } from '../openapi.js';
+import { UUID } from '../query.js';
 
 // SMPP 3.4 §5.2: system_id is at most 15 characters, password 8, system_type 12 (each a C-string).
 const fields = {
-  name: z.string().trim().min(1).max(100),
+  name: z.string().trim().min(1).max(100).openapi({ pattern: NOT_BLANK }),
   host: z.string().trim().min(1).max(253).regex(/^[A-Za-z0-9.\-:]+$/, 'must be a host name or an IP address, without scheme or port'),
   port: z.number().int().min(1).max(65535),
   system_id: z.string().min(1).max(15),
@@ -42,7 +44,40 @@ type Row = {
   holder: string | null; until: Date | null; status: Record<string, unknown> | null; held: boolean;
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const counters = z.object({
+  received: z.number().int(), stored: z.number().int(), duplicates: z.number().int(), parts: z.number().int(),
+  receipts: z.number().int(), errors: z.number().int(), binds: z.number().int(),
+});
+
+const connectionView = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    host: z.string(),
+    port: z.number().int(),
+    system_id: z.string(),
+    system_type: z.string(),
+    bind_type: z.enum(['transceiver', 'receiver']),
+    tls: z.boolean(),
+    enabled: z.boolean(),
+    max_tps: z.number().int(),
+    gateway_id: z.uuid().nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+    state: z
+      .object({
+        state: z.enum(['connecting', 'bound', 'disconnected', 'stopped', 'disabled', 'unbound']),
+        holder: z.string().nullable().openapi({ description: 'the API process holding the bind' }),
+        bound_since: z.string().nullable().optional(),
+        last_error: z.string().nullable().optional(),
+        last_error_at: z.string().nullable().optional(),
+        counters: counters.optional(),
+      })
+      .openapi({ description: "the bind's live state: from this process when it holds the bind, else as its holder last wrote it" }),
+  })
+  .openapi('SmppConnection', { description: 'never the password' });
+
+const idParam = z.object({ id: uuidParam('SMPP connection') });
 
 /**
  * `/v1/admin/smpp-connections` (SPEC §8): the operator's SMPP binds. The password is
@@ -51,8 +86,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export function smppConnectionRoutes(deps: AppDeps & { smpp?: SmppBinds }) {
   const { sql } = deps;
-  const app = new Hono();
-  app.use('*', requireBearer(deps.tokens.admin, 'operator'));
+  const routes = new Routes(adminGuard(deps.tokens.admin));
   const ring = () => requireKeyring(deps.config.keys.secrets, 'SECRETS_KEY');
   // A change applies at once in this process; other processes see it at their next tick.
   const changed = () => void deps.smpp?.refresh();
@@ -86,8 +120,14 @@ export function smppConnectionRoutes(deps: AppDeps & { smpp?: SmppBinds }) {
     return e;
   };
 
-  app.post('/', async (c) => {
-    const input = await parseJson(c, smppConnectionInput);
+  routes.add(createRoute({
+    method: 'post', path: '/', operationId: 'createSmppConnection', tags: ['admin'],
+    summary: 'Create an SMPP bind to an SMSC (SPEC §8); the password is write-only',
+    request: { body: body(smppConnectionInput) },
+    responses: { 201: json(connectionView, 'The connection with its state'), ...errors({ 409: 'conflict: the name is taken, or gateway_id names a revoked gateway' }) },
+  }), async (c, valid) => {
+    const input = await valid.json();
+    await assertGatewayUsable(sql, input.gateway_id);
     const [created] = await sql<{ id: string }[]>`
       INSERT INTO smpp_connections (name, host, port, system_id, password, system_type, bind_type, tls, enabled, max_tps, gateway_id)
       VALUES (${input.name}, ${input.host}, ${input.port}, ${input.system_id}, ${sealSecret(ring(), input.password)},
@@ -97,14 +137,29 @@ export function smppConnectionRoutes(deps: AppDeps & { smpp?: SmppBinds }) {
     return c.json(view(await one(created!.id)), 201);
   });
 
-  app.get('/', async (c) => c.json({ smpp_connections: (await select(sql``)).map(view) }));
+  routes.add(createRoute({
+    method: 'get', path: '/', operationId: 'listSmppConnections', tags: ['admin'],
+    summary: 'SMPP connections with their live state (bound, last error, counters)',
+    responses: { 200: json(z.object({ smpp_connections: z.array(connectionView) }), 'The connections, by name') },
+  }), async (c) => c.json({ smpp_connections: (await select(sql``)).map(view) }));
 
-  app.get('/:id', async (c) => c.json(view(await one(c.req.param('id')))));
+  routes.add(createRoute({
+    method: 'get', path: '/{id}', operationId: 'getSmppConnection', tags: ['admin'],
+    summary: 'An SMPP connection with its live state',
+    request: { params: idParam },
+    responses: { 200: json(connectionView, 'The connection'), ...errors(404) },
+  }), async (c) => c.json(view(await one(c.req.param('id')!))));
 
-  app.patch('/:id', async (c) => {
-    const id = c.req.param('id');
+  routes.add(createRoute({
+    method: 'patch', path: '/{id}', operationId: 'updateSmppConnection', tags: ['admin'],
+    summary: 'Change an SMPP connection (a new password; enabled: false unbinds); it rebinds with the change',
+    request: { params: idParam, body: body(smppConnectionPatch) },
+    responses: { 200: json(connectionView, 'The connection'), ...errors(404, { 409: 'conflict: the name is taken, or gateway_id names a revoked gateway' }) },
+  }), async (c, valid) => {
+    const id = c.req.param('id')!;
     await one(id);
-    const input = await parseJson(c, smppConnectionPatch);
+    const input = await valid.json();
+    await assertGatewayUsable(sql, input.gateway_id);
     const set: Record<string, unknown> = { ...input };
     if (input.password !== undefined) set.password = sealSecret(ring(), input.password);
     if (Object.keys(set).length > 0) {
@@ -114,8 +169,13 @@ export function smppConnectionRoutes(deps: AppDeps & { smpp?: SmppBinds }) {
     return c.json(view(await one(id)));
   });
 
-  app.delete('/:id', async (c) => {
-    const id = c.req.param('id');
+  routes.add(createRoute({
+    method: 'delete', path: '/{id}', operationId: 'deleteSmppConnection', tags: ['admin'],
+    summary: 'Delete an SMPP connection: unbinds; parts of long MOs it left are still joined and stored',
+    request: { params: idParam },
+    responses: { 204: { description: 'Deleted' }, ...errors(404) },
+  }), async (c) => {
+    const id = c.req.param('id')!;
     if (!UUID.test(id)) throw notFound(`SMPP connection ${id}`);
     const rows = await sql`DELETE FROM smpp_connections WHERE id = ${id} RETURNING id`;
     if (rows.length === 0) throw notFound(`SMPP connection ${id}`);
@@ -123,5 +183,5 @@ export function smppConnectionRoutes(deps: AppDeps & { smpp?: SmppBinds }) {
     return c.body(null, 204);
   });
 
-  return app;
+  return routes.app;
 }

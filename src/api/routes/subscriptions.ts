@@ -1,17 +1,29 @@
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { createRoute, z } from '@hono/zod-openapi';
 import { normalizeNumber } from '../../domain/phone.js';
-import type { AppEnv } from '../auth.js';
+import { accountGuard, type AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { parseQuery } from '../errors.js';
+import { json, pageFields, Routes, timestamp } from '../openapi.js';
 import { page } from '../query.js';
 
-const listQuery = z.object({
-  number: z.string().transform(normalizeNumber).optional(),
+const filters = {
+  number: z.string().transform(normalizeNumber).optional().openapi({ description: "the customer's number" }),
   status: z.enum(['subscribed', 'unsubscribed']).optional(),
-  format: z.enum(['json', 'csv']).default('json'),
   ...page(1000, 100_000),
-});
+};
+const listQuery = z.object({ ...filters, format: z.enum(['json', 'csv']).default('json') });
+const historyQuery = z.object(filters);
+
+const subscriptionSchema = z
+  .object({
+    number: z.string(),
+    sender_id: z.string().openapi({ description: "* for all of the account's sender IDs" }),
+    status: z.enum(['subscribed', 'unsubscribed']),
+    via_number: z.string().nullable(),
+    log_id: z.string().nullable().openapi({ description: 'the message that last changed it' }),
+    updated_at: timestamp,
+  })
+  .openapi('Subscription');
+const eventSchema = subscriptionSchema.omit({ updated_at: true }).extend({ created_at: timestamp }).openapi('SubscriptionEvent');
 
 type Row = { msisdn: string; sender_id: string; status: string; via_number: string | null; log_id: string | null; updated_at: Date };
 
@@ -26,11 +38,24 @@ const csvCell = (v: unknown) => {
  */
 export function subscriptionRoutes(deps: AppDeps) {
   const { sql } = deps;
-  const app = new Hono<AppEnv>();
+  const routes = new Routes<AppEnv>(accountGuard(sql));
 
-  app.get('/', async (c) => {
+  routes.add(createRoute({
+    method: 'get', path: '/', operationId: 'listSubscriptions', tags: ['subscriptions'],
+    summary: 'Opt-in / opt-out list; format=csv exports it',
+    request: { query: listQuery },
+    responses: {
+      200: {
+        description: 'The list, last changed first: JSON, or with format=csv a CSV file with a header row',
+        content: {
+          'application/json': { schema: z.object({ data: z.array(subscriptionSchema), ...pageFields }) },
+          'text/csv': { schema: z.string().openapi({ example: 'number,sender_id,status,via_number,log_id,updated_at\r\n' }) },
+        },
+      },
+    },
+  }), async (c, valid) => {
     const { sid } = c.get('account');
-    const q = parseQuery(c, listQuery);
+    const q = valid.query();
     const rows = await sql<Row[]>`
       SELECT msisdn, sender_id, status, via_number, log_id, updated_at FROM subscriptions WHERE sid = ${sid}
       ${q.number ? sql`AND msisdn = ${q.number}` : sql``}
@@ -47,9 +72,14 @@ export function subscriptionRoutes(deps: AppDeps) {
     return c.json({ data, limit: q.limit, offset: q.offset });
   });
 
-  app.get('/history', async (c) => {
+  routes.add(createRoute({
+    method: 'get', path: '/history', operationId: 'listSubscriptionHistory', tags: ['subscriptions'],
+    summary: 'Every subscribe and unsubscribe, newest first',
+    request: { query: historyQuery },
+    responses: { 200: json(z.object({ data: z.array(eventSchema), ...pageFields }), 'The events') },
+  }), async (c, valid) => {
     const { sid } = c.get('account');
-    const q = parseQuery(c, listQuery);
+    const q = valid.query();
     const rows = await sql`
       SELECT msisdn AS number, sender_id, status, via_number, log_id, created_at FROM subscription_events WHERE sid = ${sid}
       ${q.number ? sql`AND msisdn = ${q.number}` : sql``}
@@ -58,5 +88,5 @@ export function subscriptionRoutes(deps: AppDeps) {
     return c.json({ data: rows, limit: q.limit, offset: q.offset });
   });
 
-  return app;
+  return routes.app;
 }
