@@ -2,7 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { ValidationError } from '../domain/errors.js';
 import { createReadiness } from '../runtime/readiness.js';
-import type { AppEnv } from './auth.js';
+import { CONSOLE_ACCOUNT, type AppEnv } from './auth.js';
+import { consoleRoutes } from '../console/app.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, errorResponse } from './errors.js';
 import { fallback, RESERVED_PREFIXES } from './fallback.js';
@@ -91,6 +92,22 @@ export function createApp(deps: AppDeps) {
   account.route('/subscriptions', subscriptionRoutes(deps));
   account.route('/standard-keywords', standardKeywordRoutes(deps));
   app.route('/v1/:sid', account);
+
+  // The console (SPEC §10) reads and writes through the routes above, in-process, as the
+  // signed-in account: what it refuses and why is the API's own answer.
+  app.route('/console', consoleRoutes(deps, async (sid, method, path, body) => {
+    const init: RequestInit = { method, headers: body === undefined ? {} : { 'content-type': 'application/json' } };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const res = await app.request(`/v1/${encodeURIComponent(sid)}${path}`, init, { [CONSOLE_ACCOUNT]: sid });
+    const text = await res.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON (the CSV export): the text is the answer
+    }
+    return { status: res.status, body: parsed, text, headers: res.headers };
+  }));
 
   app.notFound(notFound);
   app.onError((err, c) => errorResponse(err, c, log));
