@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Account } from '../api/auth.js';
@@ -19,6 +19,17 @@ const SIGNIN_CSRF = 'console_signin_csrf';
 const q = (params: Record<string, string | undefined>) => {
   const s = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => !!e[1])).toString();
   return s ? `?${s}` : '';
+};
+/**
+ * A message for the page a redirect lands on (`?done=` / `?error=`), signed with the session's
+ * CSRF secret: a link from elsewhere cannot put its own text in the console's alerts.
+ */
+const flashSig = (csrf: string, kind: string, text: string) => createHmac('sha256', csrf).update(`${kind}\n${text}`).digest('base64url').slice(0, 22);
+const flashQ = (c: C, kind: 'done' | 'error', text: string) => q({ [kind]: text, [`${kind}_sig`]: flashSig(c.get('csrf'), kind, text) });
+const readFlash = (c: C, kind: 'done' | 'error'): string | undefined => {
+  const text = c.req.query(kind);
+  const sig = c.req.query(`${kind}_sig`);
+  return text && sig && sameToken(sig, flashSig(c.get('csrf'), kind, text)) ? text : undefined;
 };
 const when = (v: string | null | undefined) => (v ? new Date(v).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '');
 
@@ -298,8 +309,8 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
     const details = await Promise.all(((deliveries.body?.data ?? []) as any[]).slice(0, 10).map((d) => call(c, 'GET', `/deliveries/${encodeURIComponent(d.id)}`)));
     const l = log.body;
     const reply = (l.actions as any[]).find((a) => a.type === 'auto_reply');
-    const flash = c.req.query('done');
-    const error = c.req.query('error');
+    const flash = readFlash(c, 'done');
+    const error = readFlash(c, 'error');
     return page(c, 'Message', (
       <>
         {flash && <p class="notice" role="status">{flash === 'cancel' ? 'The scheduled reply was cancelled.' : 'The reply was rescheduled.'}</p>}
@@ -370,8 +381,8 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
     const res = await call(c, 'POST', `/logs/${encodeURIComponent(id)}/scheduled-reply`, body);
     if (res.status === 404) return notFound(c, 'message');
     const back = `/console/logs/${encodeURIComponent(id)}`;
-    if (res.status !== 202) return c.redirect(`${back}${q({ error: res.body?.error?.message ?? `the API answered ${res.status}` })}`, 303);
-    return c.redirect(`${back}${q({ done: body.action })}`, 303);
+    if (res.status !== 202) return c.redirect(`${back}${flashQ(c, 'error', res.body?.error?.message ?? `the API answered ${res.status}`)}`, 303);
+    return c.redirect(`${back}${flashQ(c, 'done', body.action)}`, 303);
   });
 
   // ---- opt-in / opt-out ----------------------------------------------------------------------
@@ -419,7 +430,7 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
   // ---- callback profiles ---------------------------------------------------------------------
   const profilesPage = async (c: C, opts: { values?: FormValues; error?: ApiError | null; created?: { title: string; signing_secret: string } | null; status?: number } = {}) => {
     const res = await call(c, 'GET', '/callback/profiles?limit=500');
-    const flash = c.req.query('done');
+    const flash = readFlash(c, 'done');
     return page(c, 'Callback profiles', (
       <>
         {flash && <p class="notice" role="status">{flash}</p>}
@@ -466,14 +477,14 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
     const res = await call(c, 'DELETE', `/callback/profiles/${encodeURIComponent(c.req.param('id'))}`);
     if (res.status === 404) return notFound(c, 'callback profile');
     if (res.status >= 400) return failure(c, res);
-    return c.redirect(`/console/callback-profiles${q({ done: 'Callback profile deleted.' })}`, 303);
+    return c.redirect(`/console/callback-profiles${flashQ(c, 'done', 'Callback profile deleted.')}`, 303);
   });
 
   // ---- failed deliveries and replay ----------------------------------------------------------
   app.get('/deliveries', async (c) => {
     const res = await call(c, 'GET', '/deliveries?status=failed&limit=200');
-    const flash = c.req.query('done');
-    const error = c.req.query('error');
+    const flash = readFlash(c, 'done');
+    const error = readFlash(c, 'error');
     return page(c, 'Failed webhook deliveries', (
       <>
         {flash && <p class="notice" role="status">{flash}</p>}
@@ -489,13 +500,13 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
   });
   app.post('/deliveries/replay', async (c) => {
     const res = await call(c, 'POST', '/deliveries/replay', { since: toApiDateTime(String(c.get('form').since ?? '')) });
-    if (res.status !== 202) return c.redirect(`/console/deliveries${q({ error: res.body?.error?.message ?? `the API answered ${res.status}` })}`, 303);
-    return c.redirect(`/console/deliveries${q({ done: `${res.body.replayed?.length ?? 0} ${res.body.replayed?.length === 1 ? 'delivery' : 'deliveries'} replayed.` })}`, 303);
+    if (res.status !== 202) return c.redirect(`/console/deliveries${flashQ(c, 'error', res.body?.error?.message ?? `the API answered ${res.status}`)}`, 303);
+    return c.redirect(`/console/deliveries${flashQ(c, 'done', `${res.body.replayed?.length ?? 0} ${res.body.replayed?.length === 1 ? 'delivery' : 'deliveries'} replayed.`)}`, 303);
   });
   app.post('/deliveries/:id/replay', async (c) => {
     const res = await call(c, 'POST', `/deliveries/${encodeURIComponent(c.req.param('id'))}/replay`);
-    if (res.status !== 202) return c.redirect(`/console/deliveries${q({ error: res.body?.error?.message ?? `the API answered ${res.status}` })}`, 303);
-    return c.redirect(`/console/deliveries${q({ done: 'Delivery replayed.' })}`, 303);
+    if (res.status !== 202) return c.redirect(`/console/deliveries${flashQ(c, 'error', res.body?.error?.message ?? `the API answered ${res.status}`)}`, 303);
+    return c.redirect(`/console/deliveries${flashQ(c, 'done', 'Delivery replayed.')}`, 303);
   });
 
   // (a mounted app's notFound is its parent's: a last route keeps the console's 404 a page)
@@ -585,7 +596,7 @@ function DryRunBox(props: { action: string; number?: string; dry: { message: str
 }
 
 const FORM_INPUTS = new Set([
-  'number', 'default', 'keyword', 'aliases', 'template', 'expires_at', 'expiry_message',
+  'number', 'default', 'keyword', 'aliases', 'template', 'expires_at', 'expiry_message', 'expiry_sender', 'expiry_route', 'expiry_template_id',
   'auto_reply', 'auto_reply.sender', 'auto_reply.message', 'auto_reply.route', 'auto_reply.template_id', 'auto_reply.schedule.at',
   'forward', 'forward.sms.to', 'forward.sms.sender', 'forward.sms.route', 'forward.sms.template_id', 'forward.email.to',
   'trigger', 'trigger.url', 'trigger.method', 'trigger.body', 'trigger.content_type', 'trigger.callback_profile_id',
@@ -641,6 +652,15 @@ function ConfigForm(props: {
           <Field name="expires_at" label="Keyword Expiry" hint={`on the account's clock (${props.timezone}); a past one saves, inactive`} type="datetime-local" step={1} value={toInputDateTime(v('expires_at'))} error={err('expires_at')} />
           <Field name="expiry_message" label="Expiry message" value={v('expiry_message')} error={err('expiry_message')} />
         </div>
+        <div class="row">
+          <Select name="expiry_sender" label="Expiry message Sender ID" value={v('expiry_sender')} blank="Choose a sender ID" options={senderOptions} error={err('expiry_sender')} />
+        </div>
+        {props.india && (
+          <div class="row">
+            <Select name="expiry_route" label="Expiry message SMS Route" value={v('expiry_route')} blank="Choose a route" options={routes} error={err('expiry_route')} />
+            <Field name="expiry_template_id" label="Expiry message Template ID" hint="the DLT template id (India)" value={v('expiry_template_id')} error={err('expiry_template_id')} />
+          </div>
+        )}
       </fieldset>
 
       <fieldset>

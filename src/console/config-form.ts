@@ -39,6 +39,7 @@ export function configFromForm(f: FormValues): Record<string, unknown> {
   if (one(f, 'template')) body.template = one(f, 'template');
   if (one(f, 'expires_at')) body.expires_at = toApiDateTime(one(f, 'expires_at'));
   if (one(f, 'expiry_message')) body.expiry_message = one(f, 'expiry_message');
+  for (const k of ['expiry_sender', 'expiry_route', 'expiry_template_id']) if (one(f, k)) body[k] = one(f, k);
   if (on(f, 'auto_reply')) {
     const scheduled = one(f, 'auto_reply.schedule.type') === 'scheduled';
     body.auto_reply = {
@@ -82,6 +83,9 @@ export function formFromConfig(c: Config): FormValues {
   set('template', c.template);
   set('expires_at', toInputDateTime(c.expires_at));
   set('expiry_message', c.expiry_message);
+  set('expiry_sender', c.expiry_sender);
+  set('expiry_route', c.expiry_route);
+  set('expiry_template_id', c.expiry_template_id);
   if (c.auto_reply) {
     f.auto_reply = 'on';
     set('auto_reply.sender', c.auto_reply.sender);

@@ -98,7 +98,10 @@ const LINKS: [href: string, label: string, also?: RegExp][] = [
 ];
 
 export function Layout(props: { title: string; nav: Nav; children?: Child }) {
+  // A doctype first: without it browsers render the page in quirks mode.
   return (
+    <>
+    {raw('<!DOCTYPE html>')}
     <html lang="en">
       <head>
         <meta charset="utf-8" />
@@ -133,6 +136,7 @@ export function Layout(props: { title: string; nav: Nav; children?: Child }) {
         <script>{raw(js)}</script>
       </body>
     </html>
+    </>
   );
 }
 

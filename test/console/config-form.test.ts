@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configFromForm, formFromConfig, inputForField, toApiDateTime } from '../../src/console/config-form.js';
+import { receiveConfigInputSchema } from '../../src/domain/receive-config.js';
 
 describe('the configuration form ↔ the API body', () => {
   it('sends only the sections whose toggle is on, with the API\'s field names', () => {
@@ -38,6 +39,21 @@ describe('the configuration form ↔ the API body', () => {
       trigger: { url: 'https://x.example/mo', method: 'POST' },
       subscribe: true, unsubscribe: { scope: 'all' },
     });
+  });
+
+  it('keeps every field of a configuration through Edit, so Save without a change changes nothing', () => {
+    const stored = {
+      number: '+919876543210', default: false, keyword: 'JOIN', aliases: ['J'], template: 'JOIN <name>', expires_at: '2030-01-01 00:00:00',
+      expiry_message: 'over', expiry_sender: 'ACMEIN', expiry_route: 'TXN', expiry_template_id: '123',
+      auto_reply: { sender: 'S', message: 'm', route: 'TXN', template_id: '7', schedule: { type: 'scheduled', at: '2030-01-02 03:04:05' } },
+      forward: { sms: { to: '+919812345678', sender: 'S', route: 'MKT', template_id: '8' }, email: { to: ['a@example.com'] } },
+      trigger: { url: 'https://x.example/mo', method: 'POST', body: '{}', content_type: 'application/json' },
+      subscribe: true, unsubscribe: { scope: 'configured', senders: ['S'] },
+    };
+    // Every field the API takes is in this configuration: a field added to the API and not to
+    // the form fails here rather than being dropped by the console's PUT.
+    expect(Object.keys(stored).sort()).toEqual(Object.keys(receiveConfigInputSchema.shape).sort());
+    expect(configFromForm(formFromConfig(stored))).toEqual(stored);
   });
 
   it('puts an error beside its input, or the nearest section the form has', () => {

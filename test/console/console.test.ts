@@ -150,7 +150,7 @@ describe('console: receive configurations', () => {
     await page.getByLabel('Template / Keyword').fill('offer');
     await page.getByRole('switch', { name: 'Auto Reply' }).check();
     await expect(page.locator('#sec-auto-reply').isVisible()).resolves.toBe(true);
-    await page.getByLabel('Sender ID').first().selectOption('ACMEIN');
+    await page.getByLabel('Sender ID', { exact: true }).first().selectOption('ACMEIN');
     await page.getByLabel('Message Content').fill('Hi <source>, here is your offer');
     await page.getByRole('switch', { name: 'Trigger URL' }).check();
     await page.getByLabel('Trigger URL', { exact: true }).last().fill(s.hooks.url('/console-mo'));
@@ -211,14 +211,14 @@ describe('console: receive configurations', () => {
     await page.keyboard.press('Space');
     await expect(page.locator('#sec-auto-reply').isVisible()).resolves.toBe(true);
     await page.getByLabel('Template / Keyword').fill('DLT');
-    await page.getByLabel('Sender ID').first().selectOption('ACMEIN');
+    await page.getByLabel('Sender ID', { exact: true }).first().selectOption('ACMEIN');
     await page.getByLabel('Message Content').fill('Hi');
-    await page.getByLabel('SMS Route').first().selectOption('TXN');
+    await page.getByLabel('SMS Route', { exact: true }).first().selectOption('TXN');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect(page.locator('#f-auto_reply-template_id-error').textContent()).resolves.toMatch(/template_id.*India/);
-    await expect(page.getByLabel('SMS Route').first().inputValue()).resolves.toBe('TXN');
+    await expect(page.getByLabel('SMS Route', { exact: true }).first().inputValue()).resolves.toBe('TXN');
 
-    await page.getByLabel('Template ID').first().fill('1107161234567890123');
+    await page.getByLabel('Template ID', { exact: true }).first().fill('1107161234567890123');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL(/\?saved=1$/);
     const [cfg] = (await a.call('GET', '/receive-configs')).body.data;
@@ -452,6 +452,17 @@ describe('console: logs, opt-outs, isolation', () => {
       await page.waitForURL(/done=/);
       await expect(page.getByRole('status').textContent()).resolves.toContain('1 delivery replayed');
       await s.hooks.waitFor('/console-refuses', 4);
+
+      // A link from elsewhere cannot put its own words in the console's alerts: only the
+      // messages the console itself signed for this session are shown.
+      const forged = new URL(page.url());
+      forged.searchParams.set('done', 'Your API key was revoked. Sign in at https://evil.example/console');
+      forged.searchParams.set('error', 'Sign in again at https://evil.example');
+      await page.goto(forged.toString());
+      await expect(page.content()).resolves.not.toContain('evil.example');
+      await expect(page.getByRole('status').count()).resolves.toBe(0);
+      // and the page is a standards-mode document
+      await expect(page.evaluate('document.compatMode')).resolves.toBe('CSS1Compat');
       await page.context().close();
     });
   });

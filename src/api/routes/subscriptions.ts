@@ -27,8 +27,14 @@ const eventSchema = subscriptionSchema.omit({ updated_at: true }).extend({ creat
 
 type Row = { msisdn: string; sender_id: string; status: string; via_number: string | null; log_id: string | null; updated_at: Date };
 
-const csvCell = (v: unknown) => {
-  const s = v instanceof Date ? v.toISOString() : v == null ? '' : String(v);
+/**
+ * One CSV cell. A carrier's number or message id is written as it came, so a cell that a
+ * spreadsheet would read as a formula (`=`, `@`, a tab or CR first; `+` or `-` first unless it
+ * is a plain number such as an E.164 one) is prefixed with `'` (OWASP's CSV injection advice).
+ */
+export const csvCell = (v: unknown) => {
+  let s = v instanceof Date ? v.toISOString() : v == null ? '' : String(v);
+  if (/^[=@\t\r]/.test(s) || (/^[+-]/.test(s) && !/^[+-]?\d+$/.test(s))) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
