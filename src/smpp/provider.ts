@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import smpp from 'smpp';
-import type { Sql } from '../db/sql.js';
 import type { Keyring } from '../domain/keyring.js';
 import { openSecret } from '../domain/profile-secrets.js';
 import { smppAddress, splitForSubmit, type SubmitPart } from '../domain/smpp-submit.js';

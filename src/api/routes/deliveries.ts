@@ -1,14 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { ValidationError } from '../../domain/errors.js';
-import { parseLocalDateTime } from '../../domain/time.js';
-import { localDateTime } from '../../domain/receive-config.js';
 import { REPLAY_WORKFLOW, replayWorkflowIdFor, type ReplayDeliveryInput } from '../../workflows/definitions.js';
 import { accountGuard, type AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
 import { body, errors, json, pageFields, Routes, timestamp } from '../openapi.js';
-import { page, UUID } from '../query.js';
+import { instant, page, toInstant, UUID } from '../query.js';
 
 type DeliveryRow = {
   id: string; sid: string; log_id: string; profile_id: string | null; url: string; method: string;
@@ -34,19 +31,6 @@ function deliveryView(r: DeliveryRow) {
     updated_at: r.updated_at,
   };
 }
-
-/** An instant: ISO 8601 with an offset, or `YYYY-MM-DD HH:MM:SS` on the account's clock. */
-const instant = z.union([z.iso.datetime({ offset: true }), localDateTime], {
-  error: (iss) => (iss.input === undefined ? 'is required' : 'must be an ISO 8601 date-time (2026-05-01T10:00:00Z) or YYYY-MM-DD HH:MM:SS'),
-});
-
-function toInstant(field: string, value: string | undefined, timezone: string): Date | null {
-  if (value === undefined) return null;
-  const d = /T/.test(value) ? new Date(value) : parseLocalDateTime(value, timezone);
-  if (!d || Number.isNaN(d.getTime())) throw new ValidationError(field, 'is not a real date-time');
-  return d;
-}
-
 
 const listQuery = z.object({
   status: z.enum(['pending', 'succeeded', 'failed', 'skipped']).optional(),
@@ -118,7 +102,7 @@ export function deliveryRoutes(deps: AppDeps) {
   }), async (c, valid) => {
     const { sid, timezone } = c.get('account');
     const q = valid.query();
-    const since = toInstant('since', q.since, timezone);
+    const since = q.since === undefined ? null : toInstant('since', q.since, timezone);
     const rows = await sql<DeliveryRow[]>`
       SELECT * FROM deliveries WHERE sid = ${sid}
       ${q.status ? sql`AND status = ${q.status}` : sql``}
@@ -159,8 +143,8 @@ export function deliveryRoutes(deps: AppDeps) {
   }), async (c, valid) => {
     const { sid, timezone } = c.get('account');
     const input = await valid.json();
-    const since = toInstant('since', input.since, timezone)!;
-    const until = toInstant('until', input.until, timezone);
+    const since = toInstant('since', input.since, timezone);
+    const until = input.until === undefined ? null : toInstant('until', input.until, timezone);
     const candidates = await sql<{ id: string }[]>`
       SELECT id FROM deliveries
       WHERE sid = ${sid} AND status IN ('failed', 'skipped') AND created_at >= ${since}
