@@ -6,7 +6,7 @@ import { basicAuthorization, type ProfileAuth } from '../domain/callback-auth.js
 import { requireKeyring, type Keyring } from '../domain/keyring.js';
 import { openAuth, openSecret } from '../domain/profile-secrets.js';
 import { activeSecrets, signatureHeaders, signedPayload } from '../domain/signing.js';
-import { profileSkipReason } from '../domain/callback-profile.js';
+import { origin, profileSkipReason } from '../domain/callback-profile.js';
 import { attemptHeaders, classifyResponse, retryAfterMs, webhookAttemptClass, type DeliveryVerdict } from '../domain/webhook.js';
 import { metrics } from '../runtime/metrics.js';
 import { errorTypes, type DeliveryResult, type WebhookRequest } from '../workflows/definitions.js';
@@ -140,8 +140,6 @@ export function createWebhookActivities({ sql, config }: WebhookDeps) {
     },
   };
 }
-
-const origin = (url: string) => (URL.canParse(url) ? new URL(url).origin : url);
 
 /** The secrets (opened), headers and auth of an attempt, or why the delivery is skipped. */
 async function loadTarget(sql: Sql, ring: Keyring, req: WebhookRequest): Promise<Target | { skip: string }> {

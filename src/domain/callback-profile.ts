@@ -217,7 +217,8 @@ export function mergeProfilePatch(stored: StoredProfile, patch: CallbackProfileP
   return merged;
 }
 
-const origin = (url: string) => (URL.canParse(url) ? new URL(url).origin : url);
+/** Where a profile's secret may go: a URL's origin (scheme, host, port); the URL itself if it does not parse. */
+export const origin = (url: string) => (URL.canParse(url) ? new URL(url).origin : url);
 
 /**
  * A PATCH that points a profile at another host (its `url`, or its auth `url`) must give the
