@@ -2,11 +2,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { Account } from '../api/auth.js';
+import { sameSecret, type Account } from '../api/auth.js';
 import type { AppDeps } from '../api/deps.js';
 import { configFromForm, formFromConfig, inputForField, toApiDateTime, toInputDateTime, type FormValues } from './config-form.js';
 import { CONSOLE_CSP, Field, Layout, Select, Status, type Nav } from './layout.js';
-import { csrfToken, sameToken, SESSION_COOKIE, SESSION_TTL_MS, sessionAccount, signIn, signOut } from './sessions.js';
+import { csrfToken, SESSION_COOKIE, SESSION_TTL_MS, sessionAccount, signIn, signOut } from './sessions.js';
 
 /** The account's own API, called in-process as that account (app.ts gives it). */
 export type AccountApi = (sid: string, method: string, path: string, body?: unknown) => Promise<{ status: number; body: any; text: string; headers: Headers }>;
@@ -29,7 +29,7 @@ const flashQ = (c: C, kind: 'done' | 'error', text: string) => q({ [kind]: text,
 const readFlash = (c: C, kind: 'done' | 'error'): string | undefined => {
   const text = c.req.query(kind);
   const sig = c.req.query(`${kind}_sig`);
-  return text && sig && sameToken(sig, flashSig(c.get('csrf'), kind, text)) ? text : undefined;
+  return text && sig && sameSecret(sig, flashSig(c.get('csrf'), kind, text)) ? text : undefined;
 };
 const when = (v: string | null | undefined) => (v ? new Date(v).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '');
 
@@ -78,7 +78,7 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
   app.post('/sign-in', async (c) => {
     const f = await formOf(c);
     const cookie = getCookie(c, SIGNIN_CSRF) ?? '';
-    if (!cookie || !sameToken(cookie, String(f._csrf ?? ''))) return signInPage(c, 'The form expired; please sign in again.');
+    if (!cookie || !sameSecret(cookie, String(f._csrf ?? ''))) return signInPage(c, 'The form expired; please sign in again.');
     const sid = String(f.sid ?? '').trim();
     const id = await signIn(sql, sid, String(f.api_key ?? ''));
     if (!id) return signInPage(c, 'Unknown account sid or wrong API key.', sid);
@@ -97,7 +97,7 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
     c.set('csrf', csrfToken(id!));
     if (c.req.method === 'POST') {
       const f = await formOf(c);
-      if (!sameToken(String(f._csrf ?? ''), c.get('csrf'))) return c.text('The form expired or did not come from this console; go back and reload it.', 403);
+      if (!sameSecret(String(f._csrf ?? ''), c.get('csrf'))) return c.text('The form expired or did not come from this console; go back and reload it.', 403);
       c.set('form', f);
     }
     await next();

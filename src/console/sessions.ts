@@ -1,12 +1,10 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Sql } from '../db/sql.js';
 import { hashKey, sameSecret, type Account } from '../api/auth.js';
 
 /** How long a console sign-in lasts; signing out ends it at once. */
 export const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 export const SESSION_COOKIE = 'console_session';
-
-const idHash = (id: string) => createHash('sha256').update(id).digest('hex');
 
 /**
  * Signs an account in with its sid and API key, verified as the API's `requireAccount` does
@@ -19,7 +17,7 @@ export async function signIn(sql: Sql, sid: string, apiKey: string): Promise<str
   if (!sameSecret(hashKey(apiKey), row?.api_key_hash ?? '') || !row) return null;
   const id = randomBytes(32).toString('base64url');
   await sql`DELETE FROM console_sessions WHERE expires_at < now()`;
-  await sql`INSERT INTO console_sessions (id_hash, sid, expires_at) VALUES (${idHash(id)}, ${sid}, ${new Date(Date.now() + SESSION_TTL_MS)})`;
+  await sql`INSERT INTO console_sessions (id_hash, sid, expires_at) VALUES (${hashKey(id)}, ${sid}, ${new Date(Date.now() + SESSION_TTL_MS)})`;
   return id;
 }
 
@@ -28,12 +26,12 @@ export async function sessionAccount(sql: Sql, id: string | undefined): Promise<
   if (!id) return null;
   const [row] = await sql<Account[]>`
     SELECT a.sid, a.name, a.country, a.timezone FROM console_sessions s JOIN accounts a ON a.sid = s.sid
-    WHERE s.id_hash = ${idHash(id)} AND s.expires_at > now()`;
+    WHERE s.id_hash = ${hashKey(id)} AND s.expires_at > now()`;
   return row ?? null;
 }
 
 export async function signOut(sql: Sql, id: string | undefined): Promise<void> {
-  if (id) await sql`DELETE FROM console_sessions WHERE id_hash = ${idHash(id)}`;
+  if (id) await sql`DELETE FROM console_sessions WHERE id_hash = ${hashKey(id)}`;
 }
 
 /**
@@ -44,8 +42,3 @@ export function csrfToken(sessionId: string): string {
   return createHmac('sha256', sessionId).update('console csrf').digest('base64url');
 }
 
-export function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}

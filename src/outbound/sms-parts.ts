@@ -28,6 +28,9 @@ export function sendProgress(sql: Sql, outboxId: string, to: string, before: Par
   };
 }
 
+/** An 8-bit concatenation reference read from an SMS's outbox id: the same on every resend. */
+export const refFromId = (outboxId: string) => createHash('sha256').update(outboxId).digest()[0]!;
+
 /**
  * The next 8-bit concatenation reference for a long SMS to `to` (a counter per destination in
  * PostgreSQL, shared by every sending process), stored on the SMS's row unless it has one:
@@ -36,7 +39,7 @@ export function sendProgress(sql: Sql, outboxId: string, to: string, before: Par
  * outbox id, so destinations do not all start at 0.
  */
 export async function allocateConcatRef(sql: Sql, outboxId: string, to: string): Promise<number> {
-  const seed = createHash('sha256').update(outboxId).digest()[0]!;
+  const seed = refFromId(outboxId);
   const [row] = await sql<{ concat_ref: number | null; allocated: number }[]>`
     WITH next AS (
       INSERT INTO smpp_concat_refs (destination, last_ref) VALUES (${to}, ${seed})

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import smpp from 'smpp';
 import type { Keyring } from '../domain/keyring.js';
 import { openSecret } from '../domain/profile-secrets.js';
 import { smppAddress, splitForSubmit, type SubmitPart } from '../domain/smpp-submit.js';
 import { signalDeliveryReport, type AppliedReport } from '../outbound/delivery-reports.js';
 import { PermanentSendError, TransientSendError } from '../outbound/errors.js';
+import { refFromId } from '../outbound/sms-parts.js';
 import type { SmsProvider } from '../outbound/sms-providers.js';
 import { SmppBind, type BindTimings } from './bind.js';
 import { SMPP_DEFAULTS } from './binds.js';
@@ -187,7 +187,7 @@ export function smppProvider(deps: SmppProviderDeps, opts: { connection: string;
       try {
         parts = splitForSubmit(req.body, 0);
         // The same reference on every attempt: a handset that gets a resend's parts joins them alike.
-        if (parts.length > 1) parts = splitForSubmit(req.body, progress ? await progress.concatRef() : hashRef(req.id));
+        if (parts.length > 1) parts = splitForSubmit(req.body, progress ? await progress.concatRef() : refFromId(req.id));
       } catch (e) {
         if (e instanceof RangeError) throw new PermanentSendError(`SMPP ${opts.connection}: ${e.message}`);
         throw e;
@@ -234,4 +234,3 @@ export function smppProvider(deps: SmppProviderDeps, opts: { connection: string;
 }
 
 /** Without the outbox (a provider used alone), the reference is taken from the SMS's id. */
-const hashRef = (id: string) => createHash('sha256').update(id).digest()[0]!;
