@@ -91,6 +91,11 @@ export class SmppBind {
     this.connect();
   }
 
+  /** Counts concatenated MOs joined and stored, by this bind's own join or by the sweep. */
+  credit(stored: number): void {
+    this.status.counters.stored += stored;
+  }
+
   /**
    * Stops reconnecting, lets the MOs being stored be answered (for `graceMs`), then unbinds
    * (politely, for a moment). An MO that comes meanwhile gets a temporary error: the SMSC
@@ -316,7 +321,7 @@ export class SmppBind {
       // if it fails now, so the answer does not depend on it.
       const only = { connection_id: c.id, source, destination, ref: part.concat.ref, total: part.concat.total };
       joinReady(this.deps, this.store, { connectionIds: [c.id], only: { ...only } })
-        .then((n) => (this.status.counters.stored += n))
+        .then((ids) => this.credit(ids.length))
         .catch((e) => this.deps.log(`smpp ${c.name}: joining a concatenated MO: ${String(e)}`));
       return ESME_ROK;
     } catch (e) {

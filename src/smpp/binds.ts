@@ -104,7 +104,9 @@ export class SmppBinds {
       if (this.stopped) return;
       await this.hold(row).catch((e) => this.deps.log(`smpp ${row.name}: lease: ${e instanceof Error ? e.message : String(e)}`));
     }
-    await joinReady(this.deps, this.options, { connectionIds: [...this.held.keys()] });
+    // A message the sweep joins (its last part's own join lost the race, or its timeout passed)
+    // counts on the bind that received it, as one its part's join stored would.
+    for (const id of await joinReady(this.deps, this.options, { connectionIds: [...this.held.keys()] })) this.held.get(id)?.bind.credit(1);
     if (Date.now() - this.lastPrune > 60_000) {
       this.lastPrune = Date.now();
       await pruneSeen(sql, this.options.redeliveryWindowMs);

@@ -135,9 +135,10 @@ type PartRow = { id: string; seq: number; data_coding: number; octets: Buffer; d
  * limits it to one message's parts (the one whose part just came); `connectionIds` to the
  * binds this process holds (parts of a connection deleted or disabled meanwhile, which no
  * one holds, are joined by anyone).
- * Answers how many messages it stored.
+ * Answers the connection of each message it stored (one entry per message), so that whoever
+ * joined it, the part's own join or the sweep, credits the bind that received it.
  */
-export async function joinReady(deps: MoStoreDeps, opts: MoStoreOptions, scope: { connectionIds: string[]; only?: GroupKey }): Promise<number> {
+export async function joinReady(deps: MoStoreDeps, opts: MoStoreOptions, scope: { connectionIds: string[]; only?: GroupKey }): Promise<string[]> {
   const { sql } = deps;
   const timeout = `${Math.max(0, opts.reassemblyTimeoutMs)} milliseconds`;
   const only = scope.only;
@@ -151,11 +152,11 @@ export async function joinReady(deps: MoStoreDeps, opts: MoStoreOptions, scope: 
     GROUP BY connection_id, source, destination, ref, total
     HAVING count(DISTINCT seq) >= total OR min(received_at) < now() - ${timeout}::interval
     LIMIT 100`;
-  let stored = 0;
+  const stored: string[] = [];
   const failures: unknown[] = [];
   for (const g of groups) {
     try {
-      stored += await joinGroup(deps, g);
+      if (await joinGroup(deps, g)) stored.push(g.connection_id);
     } catch (e) {
       // One message that cannot be stored now must not hold back the others.
       failures.push(e);
@@ -171,14 +172,15 @@ export async function joinReady(deps: MoStoreDeps, opts: MoStoreOptions, scope: 
  * would otherwise each store a message of what they read. The parts are re-read under the
  * lock, so the second finds them joined.
  */
-async function joinGroup(deps: MoStoreDeps, g: GroupKey): Promise<number> {
+async function joinGroup(deps: MoStoreDeps, g: GroupKey): Promise<boolean> {
   return deps.sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext(${`smpp-join:${g.connection_id}:${g.source}:${g.destination}:${g.ref}:${g.total}`}))`;
     return joinLocked({ ...deps, sql: tx as unknown as Sql }, g);
   });
 }
 
-async function joinLocked(deps: MoStoreDeps, g: GroupKey): Promise<number> {
+/** True when it stored a message (not when the parts were gone or the message a duplicate). */
+async function joinLocked(deps: MoStoreDeps, g: GroupKey): Promise<boolean> {
   const { sql } = deps;
   const parts = await sql<(PartRow & { gateway_id: string | null })[]>`
     SELECT id, seq, data_coding, octets, digest, received_at,
@@ -192,7 +194,7 @@ async function joinLocked(deps: MoStoreDeps, g: GroupKey): Promise<number> {
   const used = new Map<number, PartRow>();
   for (const p of parts) if (!used.has(p.seq)) used.set(p.seq, p);
   const chosen = [...used.values()].sort((a, b) => a.seq - b.seq);
-  if (chosen.length === 0) return 0;
+  if (chosen.length === 0) return false;
   const joined = fitMoText(joinParts(chosen.map((p) => ({ seq: p.seq, dataCoding: p.data_coding, octets: p.octets })), g.total));
   // The same parts always give the same id: a join interrupted after ingest is stored once.
   const id = `smpp:${g.connection_id}:${sha256(...chosen.map((p) => p.digest)).slice(0, 32)}`;
@@ -205,7 +207,7 @@ async function joinLocked(deps: MoStoreDeps, g: GroupKey): Promise<number> {
     { notes: joined.notes, gatewayId: parts[0]!.gateway_id },
   );
   await sql`UPDATE smpp_parts SET message_id = ${id} WHERE id = ANY(${chosen.map((p) => p.id)}::bigint[])`;
-  return duplicate ? 0 : 1;
+  return !duplicate;
 }
 
 /** Forgets what the redelivery window no longer needs: joined parts and seen digests. */
