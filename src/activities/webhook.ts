@@ -203,7 +203,9 @@ async function send(http: OutboundFetch, req: WebhookRequest, target: Target, to
  * the profile at once: the owner has said the endpoint is gone.
  */
 async function recordAttempt(sql: Sql, req: WebhookRequest, s: Sent, verdict: DeliveryVerdict): Promise<void> {
-  const status = verdict === 'delivered' ? 'succeeded' : 'pending';
+  // An attempt still in flight when its retry period ran out is recorded after the delivery
+  // failed: it counts, but an attempt that did not deliver does not reopen an ended delivery.
+  const next = verdict === 'delivered' ? sql`'succeeded'` : sql`CASE WHEN status IN ('succeeded', 'failed', 'skipped') THEN status ELSE 'pending' END`;
   // One statement, so one round trip and one commit: the attempt, the delivery, the action
   // and the profile change together or not at all.
   await sql`
@@ -214,10 +216,10 @@ async function recordAttempt(sql: Sql, req: WebhookRequest, s: Sent, verdict: De
       WHERE d.id = ${req.deliveryId} GROUP BY d.replays
     ), delivery AS (
       UPDATE deliveries SET attempts = attempts + 1, last_status_code = ${s.statusCode}, last_error = ${s.error},
-             last_attempt_at = now(), status = ${status}, updated_at = now()
+             last_attempt_at = now(), status = ${next}, updated_at = now()
       WHERE id = ${req.deliveryId}
     ), action AS (
-      UPDATE message_actions SET attempts = attempts + 1, last_error = ${s.error}, status = ${status}, updated_at = now()
+      UPDATE message_actions SET attempts = attempts + 1, last_error = ${s.error}, status = ${next}, updated_at = now()
       WHERE log_id = ${req.logId} AND type = 'trigger'
     ), healthy AS (
       UPDATE callback_profiles SET consecutive_failures = 0

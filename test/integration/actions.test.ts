@@ -66,11 +66,13 @@ describe('auto reply', () => {
   it('holds a scheduled reply until its time, and the state query says what the run waits for', async () => {
     const ctx = httpSmsContext('/scheduled');
     const a = await ctx.account({ timezone: 'America/New_York', senders: ['BRAND'] });
-    const at = localIn('America/New_York', 5000);
-    await a.config({ keyword: 'LATER', auto_reply: { sender: 'BRAND', message: 'later, <source>', schedule: { type: 'scheduled', at } } });
     const id = randomId();
-    await a.send('later', { id });
+    // The time is chosen once the worker is up, so its start-up does not eat the wait.
+    let at = '';
     await ctx.withWorker(async () => {
+      at = localIn('America/New_York', 5000);
+      await a.config({ keyword: 'LATER', auto_reply: { sender: 'BRAND', message: 'later, <source>', schedule: { type: 'scheduled', at } } });
+      await a.send('later', { id });
       await waitForAction(a, id, 'auto_reply', 'scheduled');
       const state = await ctx.client.workflow.getHandle(`mo-${id}`).query(stateQuery);
       expect(state).toMatchObject({ phase: 'waiting', actions: { auto_reply: 'scheduled' } });
@@ -124,9 +126,10 @@ describe('auto reply', () => {
     await a.config({ keyword: 'MOVE', auto_reply: { sender: 'BRAND', message: 'moved', schedule: { type: 'scheduled', at: localIn('Asia/Kolkata', 3_600_000) } } });
     const id = randomId();
     await a.send('move', { id });
-    const newAt = localIn('Asia/Kolkata', 3000);
+    let newAt = '';
     const state = await ctx.withWorker(async () => {
       await waitForAction(a, id, 'auto_reply', 'scheduled');
+      newAt = localIn('Asia/Kolkata', 3000);
       const bad = await a.call('POST', `/logs/${id}/scheduled-reply`, { action: 'reschedule', at: '2020-01-01 00:00:00' });
       expect(bad.status).toBe(400);
       expect(bad.body.error.field).toBe('at');
@@ -147,11 +150,14 @@ describe('auto reply', () => {
     try {
       hooks.script('/down', [{ status: 503 }]);
       const a = await ctx.account({ senders: ['BRAND'] });
-      const at = localIn('UTC', 3000);
-      await a.config({ keyword: 'BOTH', trigger: { url: hooks.url('/down') }, auto_reply: { sender: 'BRAND', message: 'on time', schedule: { type: 'scheduled', at } } });
       const id = randomId();
-      await a.send('both', { id });
-      const state = await ctx.withWorker(() => ctx.result(`mo-${id}`));
+      let at = '';
+      const state = await ctx.withWorker(async () => {
+        at = localIn('UTC', 3000);
+        await a.config({ keyword: 'BOTH', trigger: { url: hooks.url('/down') }, auto_reply: { sender: 'BRAND', message: 'on time', schedule: { type: 'scheduled', at } } });
+        await a.send('both', { id });
+        return ctx.result(`mo-${id}`);
+      });
       expect(state.actions).toMatchObject({ auto_reply: 'succeeded', trigger: 'failed' });
       const [reply] = s.hooks.to('/beside-trigger');
       const lastAttempt = hooks.to('/down').at(-1)!;
@@ -167,13 +173,15 @@ describe('auto reply', () => {
   it('moves a reply later, and ignores a reschedule signal whose time does not parse', async () => {
     const ctx = httpSmsContext('/later');
     const a = await ctx.account({ senders: ['BRAND'] });
-    // Times in whole seconds: the original one leaves the run time to start on a loaded machine.
-    const original = Date.now() + 5000;
-    await a.config({ keyword: 'PUSH', auto_reply: { sender: 'BRAND', message: 'pushed', schedule: { type: 'scheduled', at: formatInZone(new Date(original), 'UTC') } } });
     const id = randomId();
-    await a.send('push', { id });
-    const later = localIn('UTC', 9000);
+    let later = '';
     const state = await ctx.withWorker(async () => {
+      // Times in whole seconds, chosen once the worker is up: the original one leaves the run
+      // time to start on a loaded machine.
+      const original = Date.now() + 5000;
+      later = localIn('UTC', 9000);
+      await a.config({ keyword: 'PUSH', auto_reply: { sender: 'BRAND', message: 'pushed', schedule: { type: 'scheduled', at: formatInZone(new Date(original), 'UTC') } } });
+      await a.send('push', { id });
       await waitForAction(a, id, 'auto_reply', 'scheduled');
       const handle = ctx.client.workflow.getHandle(`mo-${id}`);
       await handle.signal(rescheduleReplySignal, { at: 'next tuesday' });
@@ -190,7 +198,7 @@ describe('auto reply', () => {
   it('skips a scheduled reply to a customer who opted out before it fired', async () => {
     const ctx = httpSmsContext('/optout-scheduled');
     const a = await ctx.account({ senders: ['BRAND'], standardKeywords: false });
-    await a.config({ keyword: 'PROMO', auto_reply: { sender: 'BRAND', message: 'promo', schedule: { type: 'scheduled', at: localIn('UTC', 4000) } } });
+    await a.config({ keyword: 'PROMO', auto_reply: { sender: 'BRAND', message: 'promo', schedule: { type: 'scheduled', at: localIn('UTC', 3_600_000) } } });
     await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' } });
     const promo = randomId();
     const stop = randomId();
@@ -199,6 +207,8 @@ describe('auto reply', () => {
       await waitForAction(a, promo, 'auto_reply', 'scheduled');
       await a.send('stop', { id: stop });
       await ctx.result(`mo-${stop}`);
+      // The customer has opted out; the reply's time then comes (brought forward, not waited for).
+      expect((await a.call('POST', `/logs/${promo}/scheduled-reply`, { action: 'reschedule', at: localIn('UTC', 2000) })).status).toBe(202);
       return ctx.result(`mo-${promo}`);
     });
     expect(state.actions.auto_reply).toBe('skipped');
@@ -407,9 +417,13 @@ describe('send API and outbox', () => {
     const a = await ctx.account({ senders: ['BRAND'] });
     const body = { to: CUSTOMER, sender: 'BRAND', body: 'race' };
     const headers = { 'api-key': a.apiKey, 'idempotency-key': 'retry-on-timeout' };
+    // The second request once the first one's send has reached the provider (which takes 400 ms to answer).
+    const arrived = async () => {
+      for (let i = 0; i < 200 && s.hooks.to('/api-race').length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    };
     const [first, second] = await Promise.all([
       ctx.request('POST', `/v1/${a.sid}/messages`, body, headers),
-      new Promise((r) => setTimeout(r, 100)).then(() => ctx.request('POST', `/v1/${a.sid}/messages`, body, headers)),
+      arrived().then(() => ctx.request('POST', `/v1/${a.sid}/messages`, body, headers)),
     ]);
     expect(first.status).toBe(201);
     expect(second.status).toBe(409);

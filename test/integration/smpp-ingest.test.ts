@@ -488,7 +488,8 @@ describe('SMPP ingest (SPEC §8)', () => {
     await a.config({ keyword: 'ALIVE', trigger: { url: s.hooks.url('/smpp-alive') } });
     const t = await setup(ctx);
     try {
-      await new Promise((r) => setTimeout(r, 1300));
+      // Every second once bound (read for at most 5 s).
+      for (let i = 0; i < 50 && t.smsc.enquireLinks === 0; i++) await new Promise((r) => setTimeout(r, 100));
       expect(t.smsc.enquireLinks).toBeGreaterThanOrEqual(1);
       expect(t.smsc.binds).toBe(1);
       t.smsc.deaf = true; // a half-open link: nothing comes back

@@ -136,8 +136,13 @@ it('two API processes: one binds; when it stops the other takes the bind and the
   expect(binds).toBe(1);
   expect(maxOpen).toBe(1);
 
-  // Either process shows the bind's state: live from the holder, from its lease row otherwise.
-  const seen = await Promise.all([api1, api2].map((p) => call(p, 'GET', `/smpp-connections/${id}`)));
+  // Either process shows the bind's state: live from the holder, from its lease row otherwise
+  // (which the holder writes once a tick).
+  let seen: Awaited<ReturnType<typeof call>>[] = [];
+  await until('the bound state in both processes', async () => {
+    seen = await Promise.all([api1, api2].map((p) => call(p, 'GET', `/smpp-connections/${id}`)));
+    return seen.every((s) => s.body.state?.state === 'bound');
+  }, 15_000);
   for (const s of seen) expect(s.body.state).toMatchObject({ state: 'bound' });
   const holderPid = Number(String(seen[0]!.body.state.holder).split(':')[1]);
   const holder = procs.find((p) => p.child.pid === holderPid)!;

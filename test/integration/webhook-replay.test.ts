@@ -89,6 +89,38 @@ describe('auto-disable', () => {
   });
 });
 
+describe('retry period', () => {
+  it('keeps a delivery failed when an attempt still in flight as its retry period ran out is recorded afterwards', async () => {
+    // 0.001 hours: the retries stop 3.6 s after the second attempt is scheduled, which the
+    // endpoint answers 5 s later (within the request's 10 s timeout), once the run has already
+    // failed the delivery.
+    const ctx = s.h.context({ WEBHOOK_RETRY_HOURS: '0.001', WEBHOOK_TIMEOUT_SECONDS: '10' });
+    const a = await ctx.account();
+    const path = `/late-${randomId()}`;
+    s.hooks.script(path, [{ status: 502, body: 'first' }, { status: 502, body: 'late', delayMs: 5000 }]);
+    const p = await profile(a, s.hooks.url(path));
+    await a.config({ keyword: 'LATE', trigger: { callback_profile_id: p.id } });
+    const id = randomId();
+    const deliveryId = `mo-${id}-trigger`;
+    const { state, late } = await ctx.withWorker(async () => {
+      await a.send('late', { id });
+      const state = await ctx.result(`mo-${id}`);
+      // The worker is kept until the late attempt has been recorded (read for at most 15 s).
+      let late = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
+      for (let i = 0; i < 75 && late.attempts < 2; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        late = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
+      }
+      return { state, late };
+    });
+    expect(state.actions.trigger).toBe('failed');
+    expect(s.hooks.to(path)).toHaveLength(2);
+    expect(late).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(late.attempt_history.map((t: { response_head: string }) => t.response_head)).toEqual(['first', 'late']);
+    expect((await a.call('GET', `/logs/${id}`)).body.actions[0]).toMatchObject({ type: 'trigger', status: 'failed', attempts: 2 });
+  });
+});
+
 describe('replay', () => {
   it('fails a delivery whose retry period ran out, and replays it with the same delivery id', async () => {
     // 0.001 hours: the 5xx retries stop after 3.6 s.
@@ -101,7 +133,12 @@ describe('replay', () => {
     const [run] = await sendEach(ctx, a, ['down']);
     expect(run!.trigger).toBe('failed');
     const deliveryId = `mo-${run!.id}-trigger`;
-    const failed = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
+    // Every request the endpoint got is recorded (one in flight as the period ran out, after the run failed it).
+    let failed = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
+    for (let i = 0; i < 50 && failed.attempts < s.hooks.to(path).length; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      failed = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
+    }
     expect(failed).toMatchObject({ status: 'failed', last_status_code: 502, last_error: 'HTTP 502', replays: 0 });
     expect(failed.attempts).toBeGreaterThanOrEqual(2);
     expect(failed.attempt_history.every((t: { status_code: number; round: number }) => t.status_code === 502 && t.round === 0)).toBe(true);
