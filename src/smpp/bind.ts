@@ -320,8 +320,7 @@ export class SmppBind {
       // The part is safe; joining the message when it is the last one can wait for the sweep
       // if it fails now, so the answer does not depend on it.
       const only = { connection_id: c.id, source, destination, ref: part.concat.ref, total: part.concat.total };
-      joinReady(this.deps, this.store, { connectionIds: [c.id], only: { ...only } })
-        .then((ids) => this.credit(ids.length))
+      joinReady(this.deps, this.store, { connectionIds: [c.id], only: { ...only }, onStored: () => this.credit(1) })
         .catch((e) => this.deps.log(`smpp ${c.name}: joining a concatenated MO: ${String(e)}`));
       return ESME_ROK;
     } catch (e) {

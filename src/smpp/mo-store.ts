@@ -135,10 +135,15 @@ type PartRow = { id: string; seq: number; data_coding: number; octets: Buffer; d
  * limits it to one message's parts (the one whose part just came); `connectionIds` to the
  * binds this process holds (parts of a connection deleted or disabled meanwhile, which no
  * one holds, are joined by anyone).
- * Answers the connection of each message it stored (one entry per message), so that whoever
- * joined it, the part's own join or the sweep, credits the bind that received it.
+ * `onStored` is told the connection of each message as soon as it is stored, so that whoever
+ * joined it, the part's own join or the sweep, credits the bind that received it, even when a
+ * later message of the same pass cannot be stored.
  */
-export async function joinReady(deps: MoStoreDeps, opts: MoStoreOptions, scope: { connectionIds: string[]; only?: GroupKey }): Promise<string[]> {
+export async function joinReady(
+  deps: MoStoreDeps,
+  opts: MoStoreOptions,
+  scope: { connectionIds: string[]; only?: GroupKey; onStored: (connectionId: string) => void },
+): Promise<void> {
   const { sql } = deps;
   const timeout = `${Math.max(0, opts.reassemblyTimeoutMs)} milliseconds`;
   const only = scope.only;
@@ -152,18 +157,16 @@ export async function joinReady(deps: MoStoreDeps, opts: MoStoreOptions, scope: 
     GROUP BY connection_id, source, destination, ref, total
     HAVING count(DISTINCT seq) >= total OR min(received_at) < now() - ${timeout}::interval
     LIMIT 100`;
-  const stored: string[] = [];
   const failures: unknown[] = [];
   for (const g of groups) {
     try {
-      if (await joinGroup(deps, g)) stored.push(g.connection_id);
+      if (await joinGroup(deps, g)) scope.onStored(g.connection_id);
     } catch (e) {
       // One message that cannot be stored now must not hold back the others.
       failures.push(e);
     }
   }
   if (failures.length > 0) throw failures[0];
-  return stored;
 }
 
 /**

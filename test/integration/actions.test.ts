@@ -413,11 +413,11 @@ describe('send API and outbox', () => {
 
   it('sends once when two requests with one Idempotency-Key overlap', async () => {
     const ctx = httpSmsContext('/api-race');
-    s.hooks.script('/api-race', [{ status: 200, body: '{}', delayMs: 400 }]);
+    s.hooks.script('/api-race', [{ status: 200, body: '{}', delayMs: 2000 }]);
     const a = await ctx.account({ senders: ['BRAND'] });
     const body = { to: CUSTOMER, sender: 'BRAND', body: 'race' };
     const headers = { 'api-key': a.apiKey, 'idempotency-key': 'retry-on-timeout' };
-    // The second request once the first one's send has reached the provider (which takes 400 ms to answer).
+    // The second request once the first one's send has reached the provider (which takes 2 s to answer).
     const arrived = async () => {
       for (let i = 0; i < 200 && s.hooks.to('/api-race').length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     };

@@ -187,7 +187,7 @@ describe('an MO message travels to the webhook through a Temporal run', () => {
     const reqs = s.hooks.to('/flaky');
     expect(reqs).toHaveLength(3);
     expect(new Set(reqs.map((r) => r.headers['webhook-id']))).toEqual(new Set([`mo-${id}-trigger`]));
-    // The backoff grows: the second wait is at least 1 s, the third at least 2 s (either may be
+    // The backoff grows: the first wait is at least 1 s, the second at least 2 s (either may be
     // longer on a loaded machine, so they are not compared with each other).
     expect(reqs[1]!.at - reqs[0]!.at).toBeGreaterThanOrEqual(950);
     expect(reqs[2]!.at - reqs[1]!.at).toBeGreaterThanOrEqual(1950);

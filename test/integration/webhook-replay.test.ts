@@ -92,12 +92,12 @@ describe('auto-disable', () => {
 describe('retry period', () => {
   it('keeps a delivery failed when an attempt still in flight as its retry period ran out is recorded afterwards', async () => {
     // 0.001 hours: the retries stop 3.6 s after the second attempt is scheduled, which the
-    // endpoint answers 5 s later (within the request's 10 s timeout), once the run has already
+    // endpoint answers 8 s later (within the request's 10 s timeout), well after the run has
     // failed the delivery.
     const ctx = s.h.context({ WEBHOOK_RETRY_HOURS: '0.001', WEBHOOK_TIMEOUT_SECONDS: '10' });
     const a = await ctx.account();
     const path = `/late-${randomId()}`;
-    s.hooks.script(path, [{ status: 502, body: 'first' }, { status: 502, body: 'late', delayMs: 5000 }]);
+    s.hooks.script(path, [{ status: 502, body: 'first' }, { status: 502, body: 'late', delayMs: 8000 }]);
     const p = await profile(a, s.hooks.url(path));
     await a.config({ keyword: 'LATE', trigger: { callback_profile_id: p.id } });
     const id = randomId();
@@ -105,6 +105,8 @@ describe('retry period', () => {
     const { state, late } = await ctx.withWorker(async () => {
       await a.send('late', { id });
       const state = await ctx.result(`mo-${id}`);
+      const failed = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
+      expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
       // The worker is kept until the late attempt has been recorded (read for at most 15 s).
       let late = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
       for (let i = 0; i < 75 && late.attempts < 2; i++) {
