@@ -108,3 +108,19 @@ export function receiptMatchTier(receiptIds: string | readonly string[], partId:
   const tier = receiptIdLookups(receiptIds).findIndex((lookup) => lookup.some((k) => keys.has(k)));
   return tier < 0 ? null : tier;
 }
+
+/**
+ * Which of an SMS's part ids (its submit_sm_resp ids, '' for one the SMSC gave none) a receipt
+ * names: the one its ids match at the best tier; '' when none does (the receipt is then taken
+ * for the whole SMS). Read from all the parts, whatever tier found the SMS: its part ids may
+ * have been recorded between one lookup tier and the next.
+ */
+export function receiptPart(receiptIds: readonly string[], partIds: readonly string[]): string {
+  let best: { part: string; tier: number } | null = null;
+  for (const part of partIds) {
+    if (part === '') continue;
+    const tier = receiptMatchTier(receiptIds, part);
+    if (tier !== null && (best === null || tier < best.tier)) best = { part, tier };
+  }
+  return best?.part ?? '';
+}

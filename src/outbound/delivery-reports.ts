@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/sql.js';
 import { deliveryOutcome, HTTP_REPORTING_PROVIDERS, smsOutcome } from '../domain/delivery-reports.js';
 import type { Gateway } from '../domain/gateways.js';
-import { partIdKeys, receiptIdLookups, receiptMatchTier } from '../domain/smpp-receipts.js';
+import { partIdKeys, receiptIdLookups, receiptPart } from '../domain/smpp-receipts.js';
 import { errorChain, isTemporalUnreachable } from '../runtime/temporal.js';
 import { deliveryReportSignal, workflowIdFor } from '../workflows/definitions.js';
 import type { Log } from '../runtime/logger.js';
@@ -108,8 +108,9 @@ async function findSms(tx: Tx, r: DeliveryReport, scope: ReportScope): Promise<F
         LIMIT 2`;
       if (rows.length > 1) return 'ambiguous';
       if (rows.length === 1) {
-        const parts = rows[0]!.provider_part_ids ?? [];
-        return { id: rows[0]!.id, partId: parts.find((p) => p !== '' && receiptMatchTier(ids, p) === tier) ?? '' };
+        // The part the receipt names best. Not necessarily one found at this tier: the part ids
+        // may have been recorded between this lookup and a better tier's (no lock is held yet).
+        return { id: rows[0]!.id, partId: receiptPart(ids, rows[0]!.provider_part_ids ?? []) };
       }
     }
     return null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDeliveryReceipt, parseReceipt, partIdKeys, receiptDate, receiptIdLookups, receiptMatchTier, receiptText } from '../../src/domain/smpp-receipts.js';
+import { isDeliveryReceipt, parseReceipt, partIdKeys, receiptDate, receiptIdLookups, receiptMatchTier, receiptPart, receiptText } from '../../src/domain/smpp-receipts.js';
 
 describe('parseReceipt', () => {
   it('reads the SMPP 3.4 Appendix B text', () => {
@@ -77,6 +77,16 @@ describe('matching a receipt to a part id', () => {
   it('tries every id the receipt gives, tier by tier', () => {
     expect(receiptIdLookups(['c', '0012'])).toEqual([['=c', '=0012'], ['~c', '~12'], ['d:12', 'x:12', 'd:18']]);
     expect(receiptMatchTier(['nope', '0012'], '12')).toBe(1);
+  });
+
+  it('names the part the receipt matches best, whichever tier found its SMS', () => {
+    // A receipt for part 2 whose SMS was found by the case-blind tier (its exact id recorded
+    // between the two lookups) still names part 2, not the whole SMS.
+    expect(receiptPart(['smsc-2'], ['smsc-1', 'smsc-2'])).toBe('smsc-2');
+    // The literal id wins over another part's looser match; a part without an id is never named.
+    expect(receiptPart(['0A'], ['10', '0a', '0A'])).toBe('0A');
+    expect(receiptPart(['12'], ['', '0012'])).toBe('0012');
+    expect(receiptPart(['nope'], ['smsc-1', ''])).toBe('');
   });
 
   it('keys a part id by itself, its text form and its values', () => {
