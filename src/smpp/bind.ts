@@ -110,16 +110,25 @@ export class SmppBind {
     this.session = null;
     if (session) {
       await new Promise<void>((resolve) => {
-        const done = () => resolve();
-        const hard = setTimeout(() => session.destroy(done), 2000);
-        const sent = session.socket.writable && session.send(new smpp.PDU('unbind'), () => {
+        const socket = session.socket;
+        // Resolved once, by the socket closing or after 2 s whatever happens: a socket that has
+        // closed already (the SMSC went first) never says 'close' again.
+        const hard = setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 2000);
+        const done = () => {
           clearTimeout(hard);
-          session.close(done);
-        });
-        if (!sent) {
-          clearTimeout(hard);
-          session.destroy(done);
+          resolve();
+        };
+        if (socket.destroyed || !socket.writable) {
+          socket.destroy();
+          done();
+          return;
         }
+        socket.once('close', done);
+        // unbind_resp, then close our side; an SMSC that does not answer is cut off by the timer.
+        if (!session.send(new smpp.PDU('unbind'), () => socket.end())) socket.destroy();
       });
     }
     this.status.state = 'stopped';

@@ -353,6 +353,20 @@ describe('SMPP as an SMS provider (SPEC §8)', () => {
     }
   });
 
+  it('closes its bind when the SMSC has gone first (a socket already closed)', async () => {
+    const name = randomId('smsc');
+    const ctx = s.h.context({ SMS_PROVIDER: 'smpp', SMPP_PROVIDER_CONNECTION: name });
+    const smsc = await smscAndConnection(ctx, name);
+    const a = await ctx.account({ senders: ['BRAND'] });
+    expect((await a.call('POST', '/messages', { to: '+919812345678', sender: 'BRAND', body: 'bound' })).status).toBe(201);
+    await smsc.close();
+    // The provider's close ends (it waited for a 'close' that had already been said, for ever),
+    // and a second close has nothing left to do.
+    await ctx.sms.close!();
+    await ctx.sms.close!();
+    expect(smsc.submits).toHaveLength(1);
+  });
+
   it('sends again only the parts not yet accepted, with the same reference', async () => {
     const name = randomId('smsc');
     const ctx = s.h.context({ SMS_PROVIDER: 'smpp', SMPP_PROVIDER_CONNECTION: name });
