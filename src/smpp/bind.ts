@@ -91,9 +91,9 @@ export class SmppBind {
     this.connect();
   }
 
-  /** Counts concatenated MOs joined and stored, by this bind's own join or by the sweep. */
-  credit(stored: number): void {
-    this.status.counters.stored += stored;
+  /** Counts a concatenated MO joined and stored, by this bind's own join or by the sweep. */
+  countJoined(): void {
+    this.status.counters.stored++;
   }
 
   /**
@@ -329,7 +329,7 @@ export class SmppBind {
       // The part is safe; joining the message when it is the last one can wait for the sweep
       // if it fails now, so the answer does not depend on it.
       const only = { connection_id: c.id, source, destination, ref: part.concat.ref, total: part.concat.total };
-      joinReady(this.deps, this.store, { connectionIds: [c.id], only: { ...only }, onStored: () => this.credit(1) })
+      joinReady(this.deps, this.store, { connectionIds: [c.id], only: { ...only }, onStored: () => this.countJoined() })
         .catch((e) => this.deps.log(`smpp ${c.name}: joining a concatenated MO: ${String(e)}`));
       return ESME_ROK;
     } catch (e) {

@@ -106,7 +106,7 @@ export class SmppBinds {
     }
     // A message the sweep joins (its last part's own join lost the race, or its timeout passed)
     // counts on the bind that received it, as one its part's join stored would.
-    await joinReady(this.deps, this.options, { connectionIds: [...this.held.keys()], onStored: (id) => this.held.get(id)?.bind.credit(1) });
+    await joinReady(this.deps, this.options, { connectionIds: [...this.held.keys()], onStored: (id) => this.held.get(id)?.bind.countJoined() });
     if (Date.now() - this.lastPrune > 60_000) {
       this.lastPrune = Date.now();
       await pruneSeen(sql, this.options.redeliveryWindowMs);
