@@ -6,6 +6,7 @@ import { Receiver } from '../helpers/http.js';
 import { MailSink } from '../helpers/smtp.js';
 import { temporalSuite } from '../helpers/suite.js';
 import { historyShape } from '../helpers/temporal.js';
+import { eventually } from '../helpers/wait.js';
 
 // The suite's receiver takes the SMS of the `http` provider; mail goes to a real SMTP server.
 const s = temporalSuite();
@@ -418,9 +419,7 @@ describe('send API and outbox', () => {
     const body = { to: CUSTOMER, sender: 'BRAND', body: 'race' };
     const headers = { 'api-key': a.apiKey, 'idempotency-key': 'retry-on-timeout' };
     // The second request once the first one's send has reached the provider (which takes 2 s to answer).
-    const arrived = async () => {
-      for (let i = 0; i < 200 && s.hooks.to('/api-race').length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    };
+    const arrived = () => eventually('the first send at the provider', async () => s.hooks.to('/api-race').length > 0, 2_000);
     const [first, second] = await Promise.all([
       ctx.request('POST', `/v1/${a.sid}/messages`, body, headers),
       arrived().then(() => ctx.request('POST', `/v1/${a.sid}/messages`, body, headers)),

@@ -7,11 +7,11 @@ import { connectTemporal } from '../../src/runtime/temporal.js';
 import { deliveryReportSignal, stateQuery } from '../../src/workflows/definitions.js';
 import { ADMIN_TOKEN, INGEST_TOKEN, randomId, type Account, type Ctx, type Res } from '../helpers/harness.js';
 import { temporalSuite } from '../helpers/suite.js';
+import { eventually, within } from '../helpers/wait.js';
 
 // SPEC §6 POST / GET /v1/delivery-reports, §8: reports update the outbox and end a run's wait.
 const s = temporalSuite();
 const GATEWAY = { authorization: `Bearer ${INGEST_TOKEN}` };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const report = (ctx: Ctx, body: unknown, headers: Record<string, string> = GATEWAY): Promise<Res> =>
   ctx.request('POST', '/v1/delivery-reports', body, headers);
@@ -22,23 +22,6 @@ const reportByUrl = (ctx: Ctx, query: Record<string, string>, token = INGEST_TOK
 type OutboxView = { id: string; purpose: string; status: string; provider_message_id: string | null; delivery_status: string | null; delivery_error_code: string | null };
 async function outbox(a: Account, logId: string): Promise<OutboxView[]> {
   return (await a.call('GET', `/messages?log_id=${encodeURIComponent(logId)}`)).body.data;
-}
-
-/** Polls until `check` answers something, for at most `timeoutMs`. */
-async function eventually<T>(what: string, check: () => Promise<T | null | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(150);
-  }
-}
-
-/** A run's result, or a clear failure rather than the test's timeout. */
-function within<T>(what: string, p: Promise<T>, ms = 30_000): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
 describe('the route', () => {

@@ -4,6 +4,7 @@ import { GatewayCache } from '../../src/ingest/gateways.js';
 import { storeSingle } from '../../src/smpp/mo-store.js';
 import { INGEST_TOKEN, randomId, randomLongCode, type Ctx, type Res } from '../helpers/harness.js';
 import { temporalSuite } from '../helpers/suite.js';
+import { eventually } from '../helpers/wait.js';
 
 // SPEC §5 gateways: operator-made ingest credentials; carrier ids unique per gateway.
 const s = temporalSuite();
@@ -19,15 +20,6 @@ async function gateway(ctx: Ctx, body: Record<string, unknown> = {}): Promise<Gw
 
 const post = (ctx: Ctx, token: string, body: Record<string, unknown>): Promise<Res> =>
   ctx.request('POST', '/v1/inbound', body, { authorization: `Bearer ${token}` });
-
-/** Polls until `check` is true, for at most `timeoutMs`. */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('gateways', () => {
   it('two gateways sending the same carrier id: both MOs stored and run; each resend is a duplicate; INGEST_TOKEN ids unchanged', async () => {

@@ -20,6 +20,7 @@ import { freePort } from '../helpers/net.js';
 import { PgProxy } from '../helpers/pg-proxy.js';
 import { ADMIN_TOKEN, INGEST_TOKEN, SECRETS_KEY, randomId, type Ctx } from '../helpers/harness.js';
 import { temporalSuite } from '../helpers/suite.js';
+import { eventually } from '../helpers/wait.js';
 
 const s = temporalSuite();
 
@@ -161,13 +162,11 @@ async function setup(ctx: Ctx, opts: { reassemblyTimeoutMs?: number; tls?: { key
  * counts its message after it has cleaned its parts up, which may be after the run's webhook
  * came in.
  */
-async function settled(t: Setup, stored: number): Promise<{ state: string; counters: Record<string, number> }> {
-  let state = (await t.admin('GET', `/${t.connectionId}`)).body.state;
-  for (let i = 0; i < 50 && state.counters?.stored !== stored; i++) {
-    await new Promise((r) => setTimeout(r, 200));
-    state = (await t.admin('GET', `/${t.connectionId}`)).body.state;
-  }
-  return state;
+function settled(t: Setup, stored: number): Promise<{ state: string; counters: Record<string, number> }> {
+  return eventually(`the bind's stored counter at ${stored}`, async () => {
+    const state = (await t.admin('GET', `/${t.connectionId}`)).body.state;
+    return state.counters?.stored === stored ? state : null;
+  }, 10_000);
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -488,8 +487,8 @@ describe('SMPP ingest (SPEC §8)', () => {
     await a.config({ keyword: 'ALIVE', trigger: { url: s.hooks.url('/smpp-alive') } });
     const t = await setup(ctx);
     try {
-      // Every second once bound (read for at most 5 s).
-      for (let i = 0; i < 50 && t.smsc.enquireLinks === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      // Every second once bound.
+      await eventually('an enquire_link', async () => t.smsc.enquireLinks > 0, 5_000);
       expect(t.smsc.enquireLinks).toBeGreaterThanOrEqual(1);
       expect(t.smsc.binds).toBe(1);
       t.smsc.deaf = true; // a half-open link: nothing comes back

@@ -10,11 +10,11 @@ import { smppProvider, SUBMIT_WINDOW } from '../../src/smpp/provider.js';
 import { stateQuery } from '../../src/workflows/definitions.js';
 import { randomId, type Ctx } from '../helpers/harness.js';
 import { temporalSuite } from '../helpers/suite.js';
+import { eventually, within } from '../helpers/wait.js';
 
 // SPEC §8: SMPP as an SMS provider: submit_sm over a transceiver bind, long texts in UDH
 // parts, delivery receipts back as deliver_sm updating the outbox and ending a run's wait.
 const s = temporalSuite();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** An SMSC (the `smpp` package's server) that takes submit_sm, numbers them, and can send receipts. */
 class Smsc {
@@ -117,21 +117,6 @@ class Smsc {
     for (const session of this.server.sessions) session.socket.destroy();
     return new Promise((r) => this.server.close(() => r()));
   }
-}
-
-async function eventually<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-function within<T>(what: string, p: Promise<T>, ms = 30_000): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
 /** An SMSC of the test's own and an SMPP connection to it, made through the admin API. */

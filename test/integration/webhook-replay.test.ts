@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomId, type Account, type Ctx } from '../helpers/harness.js';
 import { temporalSuite } from '../helpers/suite.js';
+import { eventually } from '../helpers/wait.js';
 
 const s = temporalSuite();
 
@@ -107,12 +108,11 @@ describe('retry period', () => {
       const state = await ctx.result(`mo-${id}`);
       const failed = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
       expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
-      // The worker is kept until the late attempt has been recorded (read for at most 15 s).
-      let late = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
-      for (let i = 0; i < 75 && late.attempts < 2; i++) {
-        await new Promise((r) => setTimeout(r, 200));
-        late = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
-      }
+      // The worker is kept until the late attempt has been recorded.
+      const late = await eventually('the late attempt recorded', async () => {
+        const d = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
+        return d.attempts >= 2 ? d : null;
+      }, 15_000);
       return { state, late };
     });
     expect(state.actions.trigger).toBe('failed');
@@ -136,11 +136,10 @@ describe('replay', () => {
     expect(run!.trigger).toBe('failed');
     const deliveryId = `mo-${run!.id}-trigger`;
     // Every request the endpoint got is recorded (one in flight as the period ran out, after the run failed it).
-    let failed = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
-    for (let i = 0; i < 50 && failed.attempts < s.hooks.to(path).length; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      failed = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
-    }
+    const failed = await eventually('every request recorded', async () => {
+      const d = (await a.call('GET', `/deliveries/${deliveryId}`)).body;
+      return d.attempts >= s.hooks.to(path).length ? d : null;
+    }, 10_000);
     expect(failed).toMatchObject({ status: 'failed', last_status_code: 502, last_error: 'HTTP 502', replays: 0 });
     expect(failed.attempts).toBeGreaterThanOrEqual(2);
     expect(failed.attempt_history.every((t: { status_code: number; round: number }) => t.status_code === 502 && t.round === 0)).toBe(true);
