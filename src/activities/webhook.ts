@@ -168,6 +168,20 @@ async function loadTarget(sql: Sql, ring: Keyring, req: WebhookRequest): Promise
   };
 }
 
+/**
+ * The attempt's deadline, and the activity's cancellation: a worker that is shutting down
+ * cancels its attempts after its grace time (worker/worker.ts), and a webhook that hangs then
+ * fails this attempt at once (retried on the next worker) instead of holding the stop.
+ */
+function attemptSignal(timeoutSeconds: number): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutSeconds * 1000);
+  try {
+    return AbortSignal.any([timeout, Context.current().cancellationSignal]);
+  } catch {
+    return timeout; // outside an activity (a dry run)
+  }
+}
+
 async function send(http: OutboundFetch, req: WebhookRequest, target: Target, token: string, timeoutSeconds: number): Promise<Sent> {
   // Signed at each attempt: a receiver refuses old timestamps, and a retry can come hours later.
   const timestamp = Math.floor(Date.now() / 1000);
@@ -185,7 +199,7 @@ async function send(http: OutboundFetch, req: WebhookRequest, target: Target, to
       headers,
       body: req.body ?? undefined,
       redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutSeconds * 1000),
+      signal: attemptSignal(timeoutSeconds),
     });
     const { text: head } = await readCapped(res, RESPONSE_HEAD_BYTES);
     return { statusCode: res.status, error: null, head, latencyMs: Math.round(performance.now() - started), retryAfter: res.headers.get('retry-after') };

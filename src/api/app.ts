@@ -28,13 +28,17 @@ import { smppConnectionRoutes } from './routes/smpp-connections.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { observeRequests } from './observe.js';
 import { silentLog } from '../runtime/logger.js';
+import { settleUnreadBody } from './unread-body.js';
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
   // Generated from the routes' own definitions (openapi.ts), once they are all added.
   let document: ReturnType<typeof openApiDocument> | null = null;
 
-  // First: a request id on every line the request logs, its access line and the HTTP metrics.
+  // Outermost: an answer given before the body was read whole still leaves the client's
+  // keep-alive connection usable (api/unread-body.ts).
+  app.use('*', settleUnreadBody());
+  // Then: a request id on every line the request logs, its access line and the HTTP metrics.
   const log = deps.log ?? silentLog;
   app.use('*', ...observeRequests(log));
   // PostgreSQL text cannot hold U+0000; a path parameter carrying one is a 400, not a 500.

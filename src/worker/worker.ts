@@ -33,5 +33,10 @@ export async function createWorker(opts: {
     workflowBundle,
     activities: createActivities(opts.deps),
     dataConverter,
+    // A stop lets in-flight activities finish for a few seconds, then cancels them (a webhook
+    // attempt then fails and is retried on the next worker), and never waits past the force
+    // time: Ctrl-C stops `npm start` within its deadline whatever is in flight (issue 16).
+    shutdownGraceTime: '3s',
+    shutdownForceTime: '6s',
   });
 }

@@ -2,7 +2,10 @@
 // PostgreSQL and the Temporal dev server it starts), wait for /ready, follow the README's curl
 // walkthrough to a webhook, Ctrl-C (SIGINT to the process group, as a terminal sends it) and
 // find nothing left running; start again on the same data dir, find the data and the run, and
-// stop with SIGTERM to npm's pid alone, as a service manager does.
+// stop with SIGTERM to npm's pid alone, as a service manager does. Issue 16: Ctrl-C with runs in
+// flight (auto reply, subscribe, a webhook answering 503, 503, 200) exits 0 within the 10 s
+// shutdown deadline, three times in a row on the same data; kill -9 of the whole group leaves
+// nothing running, and the next start on the same data serves, finishing the runs in flight.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -82,6 +85,8 @@ function npmStart(): Run {
       // Set and empty, so that a developer's .env cannot point this run elsewhere.
       DATABASE_URL: '',
       TEMPORAL_ADDRESS: '',
+      // A stop past this deadline exits 1: an exit 0 says it stopped within 10 s.
+      SHUTDOWN_TIMEOUT_SECONDS: '10',
     },
   });
   const run: Run = {
@@ -131,6 +136,15 @@ function recordDescendants(run: Run): void {
   }
 }
 
+function processGroup(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return null;
+  }
+}
+
 function cmdlineOf(pid: number): string | null {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
@@ -175,17 +189,24 @@ async function waitReady(run: Run, base: string): Promise<void> {
   }
 }
 
-/** Stops a run as `signal` sent to `target` does, and checks it ended cleanly, leaving nothing behind. */
+/**
+ * Stops a run as `signal` sent to `target` does, and checks it ended as it should (exit 0; for
+ * SIGKILL, killed), leaving nothing behind.
+ */
 async function stopAndCheck(run: Run, signal: NodeJS.Signals, target: 'group' | 'npm'): Promise<void> {
   recordDescendants(run);
   expect([...run.seen.values()].some((p) => p.cmdline.includes(join(dataDir, 'postgres'))), transcript(run)).toBe(true);
   expect([...run.seen.values()].some((p) => p.cmdline.includes(join(dataDir, 'temporal.db'))), transcript(run)).toBe(true);
+  // The dev server and PostgreSQL (and their keepers) are out of the terminal's process group:
+  // a Ctrl-C reaches only the service, which stops them after its API and worker.
+  const inGroup = [...run.seen.values()].filter((p) => p.cmdline.includes(dataDir) && processGroup(p.pid) === run.child.pid);
+  expect(inGroup, 'stack processes in the terminal\'s process group').toEqual([]);
   process.kill(target === 'group' ? -run.child.pid! : run.child.pid!, signal);
   const exit = await Promise.race([run.exit, new Promise<'hung'>((r) => setTimeout(() => r('hung'), STOP_TIMEOUT_MS))]);
-  expect(exit, transcript(run)).toEqual({ code: 0, signal: null });
+  expect(exit, transcript(run)).toEqual(signal === 'SIGKILL' ? { code: null, signal: 'SIGKILL' } : { code: 0, signal: null });
   // Children may take a moment to be reaped after npm's own exit.
   let left = stillRunning(run);
-  for (let i = 0; i < 50 && left.length > 0; i++) {
+  for (let i = 0; i < 150 && left.length > 0; i++) {
     await new Promise((r) => setTimeout(r, 200));
     left = stillRunning(run);
   }
@@ -210,34 +231,80 @@ function expectJsonLines(run: Run): void {
   expect(odd, 'stdout lines that are not JSON log lines').toEqual([]);
 }
 
-it('npm start: from an empty data dir to a webhook, Ctrl-C, then again on the same data with SIGTERM', { timeout: 420_000 }, async () => {
+type Tokens = { admin: string; ingest: string };
+let tokens: Tokens;
+let sid: string;
+let apiKey: string;
+let configId: string;
+
+/** The README's walkthrough, request for request; `curl -d` sends form-encoded content, which the API reads as JSON all the same. */
+async function curl(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`http://127.0.0.1:${ports.PORT}${path}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+const ingest = (id: string, message: string) => curl('POST', '/v1/inbound', { authorization: `Bearer ${tokens.ingest}` }, { id, source: '+15551234567', recipient: '+15555550100', message });
+
+/**
+ * A keyword whose run replies, subscribes and calls a webhook that answers 503 (2 s late), 503,
+ * then 200: at a Ctrl-C 0.3 s after the MO, the first call is in flight, and its run records
+ * the answer while the process stops.
+ */
+async function flakyKeyword(keyword: string): Promise<string> {
+  const path = `/flaky-${keyword}`;
+  hooks.script(path, [{ status: 503, delayMs: 2000 }, { status: 503 }, { status: 200, body: 'ok' }]);
+  const res = await curl('POST', `/v1/${sid}/receive-configs`, { 'api-key': apiKey }, {
+    number: '+15555550100',
+    keyword,
+    auto_reply: { sender: 'ACME', message: 'thanks for <keyword>' },
+    subscribe: true,
+    trigger: { url: hooks.url(path) },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return path;
+}
+
+/** Waits for the run of MO `id` to complete, on the dev server of the running start. */
+async function waitCompleted(id: string): Promise<void> {
+  const connection = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_DEV_PORT}` });
+  try {
+    const handle = new Client({ connection }).workflow.getHandle(`mo-${id}`);
+    let status = (await handle.describe()).status.name;
+    for (let i = 0; i < 240 && status === 'RUNNING'; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      status = (await handle.describe()).status.name;
+    }
+    expect(status, `mo-${id}`).toBe('COMPLETED');
+  } finally {
+    await connection.close();
+  }
+}
+
+it('npm start: from an empty data dir to a webhook, then Ctrl-C', { timeout: 300_000 }, async () => {
   const base = `http://127.0.0.1:${ports.PORT}`;
   const receiverUrl = hooks.url('/mo');
 
   // First start, on an empty data dir.
   const first = npmStart();
   await waitReady(first, base);
-  const tokens = JSON.parse(await readFile(join(dataDir, 'dev-tokens.json'), 'utf8')) as { admin: string; ingest: string };
-  // The README's walkthrough, request for request; `curl -d` sends form-encoded content, which
-  // the API reads as JSON all the same.
-  const curl = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  tokens = JSON.parse(await readFile(join(dataDir, 'dev-tokens.json'), 'utf8')) as Tokens;
   const A = { authorization: `Bearer ${tokens.admin}` };
   const account = await curl('POST', '/v1/admin/accounts', A, { name: 'Acme', country: 'US' });
   expect(account.status, JSON.stringify(account.body)).toBe(201);
-  const { sid, api_key: apiKey } = account.body as { sid: string; api_key: string };
+  ({ sid, api_key: apiKey } = account.body as { sid: string; api_key: string });
   const K = { 'api-key': apiKey };
   expect((await curl('POST', '/v1/admin/numbers', A, { number: '+15555550100', kind: 'long_code' })).status).toBe(201);
   expect((await curl('POST', '/v1/admin/numbers/%2B15555550100/accounts', A, { sid })).status).toBe(201);
   const config = await curl('POST', `/v1/${sid}/receive-configs`, K, { number: '+15555550100', keyword: 'OFFER', trigger: { url: receiverUrl } });
   expect(config.status, JSON.stringify(config.body)).toBe(201);
+  configId = config.body.id;
+  // The sender the flaky keywords' auto replies go from.
+  expect((await curl('POST', `/v1/${sid}/sender-ids`, K, { sender_id: 'ACME' })).status).toBe(201);
   const mo = await curl('POST', '/v1/inbound', { authorization: `Bearer ${tokens.ingest}` }, { id: 'm1', source: '+15551234567', recipient: '+15555550100', message: 'offer please' });
   expect(mo.status, JSON.stringify(mo.body)).toBe(202);
   expect(mo.body).toMatchObject({ id: 'm1', outcome: 'keyword', workflow_id: 'mo-m1' });
@@ -256,35 +323,59 @@ it('npm start: from an empty data dir to a webhook, Ctrl-C, then again on the sa
   await stopAndCheck(first, 'SIGINT', 'group');
   expectJsonLines(first);
 
-  // Again, on the same data dir: the data and the run are there.
-  const second = npmStart();
-  await waitReady(second, base);
-  const again = JSON.parse(await readFile(join(dataDir, 'dev-tokens.json'), 'utf8')) as { admin: string; ingest: string };
-  expect(again).toEqual(tokens);
-  const configs = await curl('GET', `/v1/${sid}/receive-configs`, K);
-  expect(configs.status).toBe(200);
-  expect(JSON.stringify(configs.body)).toContain(config.body.id);
-  const kept = await curl('GET', `/v1/${sid}/logs/m1`, K);
-  expect(kept.body).toMatchObject({ id: 'm1', outcome: 'keyword', workflow_id: 'mo-m1', actions: [{ type: 'trigger', status: 'succeeded' }] });
-  const connection = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_DEV_PORT}` });
-  try {
-    // The stop may have come between the action's record and the run's completion: the
-    // restarted worker then completes it.
-    const handle = new Client({ connection }).workflow.getHandle('mo-m1');
-    let status = (await handle.describe()).status.name;
-    for (let i = 0; i < 60 && status === 'RUNNING'; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      status = (await handle.describe()).status.name;
+});
+
+it('Ctrl-C with runs in flight exits 0 within the shutdown deadline, three times in a row on the same data', { timeout: 300_000 }, async () => {
+  for (const round of [1, 2, 3]) {
+    const run = npmStart();
+    await waitReady(run, `http://127.0.0.1:${ports.PORT}`);
+    if (round === 1) {
+      // The data and the first run are there.
+      const again = JSON.parse(await readFile(join(dataDir, 'dev-tokens.json'), 'utf8')) as Tokens;
+      expect(again).toEqual(tokens);
+      const configs = await curl('GET', `/v1/${sid}/receive-configs`, { 'api-key': apiKey });
+      expect(configs.status).toBe(200);
+      expect(JSON.stringify(configs.body)).toContain(configId);
+      // The stop may have come between the action's record and the run's completion: the
+      // restarted worker then completes it.
+      await waitCompleted('m1');
     }
-    expect(status).toBe('COMPLETED');
-  } finally {
-    await connection.close();
+    await flakyKeyword(`DEAL${round}`);
+    const mo = await ingest(`f${round}`, `DEAL${round} please`);
+    expect(mo.status, JSON.stringify(mo.body)).toBe(202);
+    // Ctrl-C while the run replies, subscribes and calls its webhook.
+    await new Promise((r) => setTimeout(r, 300));
+    await stopAndCheck(run, 'SIGINT', 'group');
+    expectJsonLines(run);
+    expect(run.stdout.join('\n')).not.toContain('shutdown deadline');
   }
-  // And it still works: a second MO reaches the webhook.
-  const mo2 = await curl('POST', '/v1/inbound', { authorization: `Bearer ${tokens.ingest}` }, { id: 'm2', source: '+15551234567', recipient: '+15555550100', message: 'OFFER again' });
-  expect(mo2.status).toBe(202);
+});
+
+it('kill -9 of the whole group leaves nothing running; the next start on the same data serves and finishes the runs in flight', { timeout: 300_000 }, async () => {
+  const killed = npmStart();
+  await waitReady(killed, `http://127.0.0.1:${ports.PORT}`);
+  await flakyKeyword('DEAL4');
+  expect((await ingest('f4', 'DEAL4 please')).status).toBe(202);
+  await new Promise((r) => setTimeout(r, 300));
+  // As an OOM kill or `kill -9 -<pgid>` does: no handler runs. The keepers stop the children.
+  await stopAndCheck(killed, 'SIGKILL', 'group');
+
+  const next = npmStart();
+  await waitReady(next, `http://127.0.0.1:${ports.PORT}`);
+  const mo = await ingest('m2', 'OFFER again');
+  expect(mo.status, JSON.stringify(mo.body)).toBe(202);
   await hooks.waitFor('/mo', 2, 60_000);
+  // Every run stopped in flight resumed and finished: its webhook answered 200 at last, its
+  // reply and subscription recorded.
+  for (const round of [1, 2, 3, 4]) {
+    await waitCompleted(`f${round}`);
+    const attempts = hooks.to(`/flaky-DEAL${round}`);
+    expect(attempts.length, `DEAL${round}`).toBeGreaterThanOrEqual(3);
+    const log = await curl('GET', `/v1/${sid}/logs/f${round}`, { 'api-key': apiKey });
+    const statuses = Object.fromEntries((log.body.actions as { type: string; status: string }[]).map((a) => [a.type, a.status]));
+    expect(statuses, JSON.stringify(log.body)).toMatchObject({ auto_reply: 'succeeded', subscribe: 'succeeded', trigger: 'succeeded' });
+  }
   // A service manager (systemd, a container runtime) sends SIGTERM to the main pid: npm's.
-  await stopAndCheck(second, 'SIGTERM', 'npm');
-  expectJsonLines(second);
+  await stopAndCheck(next, 'SIGTERM', 'npm');
+  expectJsonLines(next);
 });
