@@ -5,7 +5,9 @@ import { deliveryStatus } from '../domain/delivery-reports.js';
 import { recordDeliveryReport as recordReport } from '../outbound/delivery-reports.js';
 import { PermanentSendError } from '../outbound/errors.js';
 import type { Mailer } from '../outbound/mailer.js';
-import { applySubscription, sendEmail, sendSms, type Claimant, type SendOutcome } from '../outbound/send.js';
+import { applyConsent, recordLateEntry } from '../consent/ledger.js';
+import { directionOf, sendersOf } from '../domain/consent.js';
+import { sendEmail, sendSms, type Claimant, type SendOutcome } from '../outbound/send.js';
 import type { SmsProvider } from '../outbound/sms-providers.js';
 import { errorTypes, type ActionType, type EmailAction, type SmsAction, type SubscriptionAction } from '../workflows/definitions.js';
 
@@ -84,26 +86,36 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
     },
 
     /**
-     * One change per account named (a standard keyword on a shared short code names every
-     * account on it), each in its own transaction; a retry re-applies them all, which the
-     * ordering of changes by the message's time makes harmless.
+     * SPEC §5.1: the MO's consent change took effect at its acknowledgement (its ledger entries,
+     * written with it); the run applies them to the list, in arrival order, and records what
+     * came of them: succeeded when an entry was applied, skipped with the reason when none was.
+     * An MO stored before the ledger writes its entries now. Safe to retry: an applied entry
+     * is answered as it stands.
      */
     async applySubscriptionAction(a: SubscriptionAction): Promise<ActionResult> {
       const senders = new Set<string>();
+      const reasons = new Set<string>();
+      let applied = false;
       // A plan recorded before `sids` (one account) still applies.
       const legacy = a as SubscriptionAction & { sid?: string };
       for (const sid of a.sids ?? (legacy.sid ? [legacy.sid] : [])) {
-        const writes = await applySubscription(sql, {
-          sid, msisdn: a.msisdns?.[sid] ?? a.msisdn, viaNumber: a.viaNumber, logId: a.logId, change: a.change,
-          // A plan without receivedAt (prepared by an older worker) counts as now.
-          at: a.receivedAt ? new Date(a.receivedAt) : new Date(),
-        });
-        for (const w of writes) senders.add(w.sender_id);
+        let entry = await applyConsent(sql, a.logId, sid);
+        if (!entry) {
+          await recordLateEntry(sql, {
+            sid, msisdn: a.msisdns?.[sid] ?? a.msisdn, direction: directionOf(a.change), senders: sendersOf(a.change), logId: a.logId, viaNumber: a.viaNumber,
+          });
+          entry = await applyConsent(sql, a.logId, sid);
+        }
+        if (entry?.status === 'applied') applied = true;
+        else if (entry?.reason) reasons.add(entry.reason);
+        for (const w of entry?.written ?? []) senders.add(w);
       }
-      await sql`UPDATE message_actions SET status = 'succeeded', attempts = attempts + 1,
-                       detail = detail || ${sql.json({ senders: [...senders] })}, updated_at = now()
+      const status = applied ? 'succeeded' : 'skipped';
+      const reason = applied ? null : [...reasons].join('; ') || 'no change';
+      await sql`UPDATE message_actions SET status = ${status}, attempts = attempts + 1, last_error = ${reason},
+                       detail = detail || ${sql.json({ senders: [...senders], ...(reason ? { reason } : {}) })}, updated_at = now()
                 WHERE log_id = ${a.logId} AND type = ${a.type}`;
-      return { status: 'succeeded', outboxId: null, reason: null };
+      return { status, outboxId: null, reason };
     },
 
     /**

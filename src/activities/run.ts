@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import { requireKeyring } from '../domain/keyring.js';
+import { planConsent, type ConsentEntry } from '../domain/consent.js';
 import { openEnc } from '../domain/profile-secrets.js';
 import { planRun, planStandard, type PlanConfig, type PlanMessage, type PlannedAction, type ProfileForRender, type StandardMessage } from '../domain/run-plan.js';
 import type { ActionStatus, ActionType, RunPlan, WebhookRequest } from '../workflows/definitions.js';
@@ -13,6 +14,8 @@ type PrepareRow = Omit<PlanMessage, 'sid'> & Omit<PlanConfig, 'c_id'> & Standard
   config_id: string | null; c_id: string | null; c_keyword: string | null;
   p_id: string | null; p_url: string; p_http_method: 'POST' | 'GET'; p_body: ProfileForRender['body']; p_content_type: string | null; p_enc: ProfileForRender['enc'];
   stored_delivery: DeliveryRow | null;
+  /** SPEC §5.1: the MO's consent ledger entries, written when it was stored */
+  consent: ConsentEntry[];
 };
 
 export function createRunActivities({ sql, config }: RunDeps) {
@@ -38,7 +41,9 @@ export function createRunActivities({ sql, config }: RunDeps) {
                c.subscribe, c.unsubscribe,
                p.id AS p_id, p.url AS p_url, p.http_method AS p_http_method, p.body AS p_body,
                p.content_type AS p_content_type, p.enc AS p_enc,
-               to_jsonb(d) AS stored_delivery
+               to_jsonb(d) AS stored_delivery,
+               (SELECT coalesce(json_agg(json_build_object('sid', l.sid, 'msisdn', l.msisdn, 'direction', l.direction, 'senders', l.senders) ORDER BY l.sid), '[]')
+                FROM consent_ledger l WHERE l.log_id = m.id) AS consent
         FROM inbound_messages m
         LEFT JOIN accounts a ON a.sid = m.sid
         LEFT JOIN receive_configs c ON c.id = m.config_id AND c.sid = m.sid
@@ -51,11 +56,13 @@ export function createRunActivities({ sql, config }: RunDeps) {
         await sql`UPDATE inbound_messages SET run_status = 'config_deleted' WHERE id = ${messageId}`;
         return null;
       }
-      const { plan, actions, request } = planRun({ ...m, sid: m.sid, c_id: m.c_id }, {
+      const { plan, actions: planned, request } = planRun({ ...m, sid: m.sid, c_id: m.c_id }, {
         stored: m.stored_delivery ? requestOf(m.stored_delivery) : null,
         profile: () => m.p_id ? { id: m.p_id, url: m.p_url, http_method: m.p_http_method, body: m.p_body, content_type: m.p_content_type,
           enc: m.p_enc && openEnc(requireKeyring(config.keys.secrets, 'SECRETS_KEY'), m.p_enc) } : null,
       });
+      // Even for a configuration expired since: the change took effect when the MO was acknowledged.
+      const actions = planConsent(plan, planned, m.consent, m);
       plan.trigger = await recordPlan(sql, messageId, plan.outcome, actions, request);
       return plan;
     },
@@ -75,10 +82,11 @@ export function createRunActivities({ sql, config }: RunDeps) {
 }
 
 /** SPEC §3.7: a standard keyword's run, planned by `planStandard`. */
-async function prepareStandard(sql: Sql, m: StandardMessage): Promise<RunPlan | null> {
+async function prepareStandard(sql: Sql, m: StandardMessage & { consent: ConsentEntry[] }): Promise<RunPlan | null> {
   const planned = planStandard(m);
   if (!planned) return null;
-  await recordPlan(sql, m.id, 'standard', planned.actions, null);
+  const actions = planConsent(planned.plan, planned.actions, m.consent, m);
+  await recordPlan(sql, m.id, 'standard', actions, null);
   return planned.plan;
 }
 

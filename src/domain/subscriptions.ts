@@ -2,14 +2,17 @@
 export const ALL_SENDERS = '*';
 
 export type SubscriptionState = { sender_id: string; status: 'subscribed' | 'unsubscribed' };
-/** When a change was made: the message's time, then its arrival order (`seq`) for ties. */
-export type ChangeOrder = { at: Date; seq: number };
+/**
+ * SPEC §5.1: where a change stands among the customer's changes: its consent ledger entry's
+ * id, given in arrival order (the order the service stored the MOs), never a carrier's
+ * timestamp, which may be in another time zone or simply wrong.
+ */
+export type ChangeOrder = { seq: number };
 
-/** A stored row: its state and the order of the message that last changed it. */
-export type StoredSubscription = SubscriptionState & { changed_at: Date; changed_seq: number };
+/** A stored row: its state and the ledger entry that last changed it (0: before the ledger). */
+export type StoredSubscription = SubscriptionState & { changed_seq: number | string };
 
-const later = (row: StoredSubscription, than: ChangeOrder) =>
-  row.changed_at.getTime() > than.at.getTime() || (row.changed_at.getTime() === than.at.getTime() && Number(row.changed_seq) > than.seq);
+const later = (row: StoredSubscription, than: ChangeOrder) => Number(row.changed_seq) > than.seq;
 
 export type SubscriptionChange =
   | { kind: 'subscribe' }
@@ -23,10 +26,9 @@ export function isOptedOut(states: SubscriptionState[], sender: string): boolean
 
 /**
  * The rows a change writes. Subscribing opts the customer back in to everything they had
- * opted out of; unsubscribing names the senders, or '*' for all of them. A change older than
- * what a row already holds is left out: runs may execute out of order, and a customer's later
- * STOP must not be undone by their earlier START (or by its retry). A later change to '*'
- * (all senders) also outranks an older change to one sender.
+ * opted out of; unsubscribing names the senders, or '*' for all of them. A change that came
+ * before what a row already holds is left out (a retried activity must not undo a later
+ * change), and a later change to '*' (all senders) outranks an earlier one to one sender.
  */
 export function subscriptionWrites(change: SubscriptionChange, current: StoredSubscription[], order: ChangeOrder): SubscriptionState[] {
   let writes: SubscriptionState[];
@@ -44,4 +46,19 @@ export function subscriptionWrites(change: SubscriptionChange, current: StoredSu
     const row = current.find((s) => s.sender_id === w.sender_id);
     return !(row && later(row, order)) && !allIsLater;
   });
+}
+
+/**
+ * SPEC §5.1: the state every send obeys: the rows applied so far, then the changes stored but
+ * not yet applied by their runs (queued, or Temporal down), in arrival order. A STOP counts
+ * from its acknowledgement, not from its run.
+ */
+export function effectiveStates(stored: StoredSubscription[], pending: { seq: number; change: SubscriptionChange }[]): SubscriptionState[] {
+  let rows = stored.map((r) => ({ ...r }));
+  for (const p of [...pending].sort((a, b) => a.seq - b.seq)) {
+    for (const w of subscriptionWrites(p.change, rows, { seq: p.seq })) {
+      rows = [...rows.filter((r) => r.sender_id !== w.sender_id), { ...w, changed_seq: p.seq }];
+    }
+  }
+  return rows.map(({ sender_id, status }) => ({ sender_id, status }));
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { consentAtIngest, type ConsentChannel } from '../domain/consent.js';
 import type { MatchResult } from '../domain/matching.js';
 import { assertGatewayServes, messageIdFor, type Gateway } from '../domain/gateways.js';
 import { MAX_CARRIER_ID, readMoMetadata } from '../domain/mo-metadata.js';
@@ -61,6 +62,8 @@ export type IngestSource = {
   gateway?: Gateway;
   /** SMPP: the connection's gateway, recorded only; the id, made by us per connection, is unique as it is */
   gatewayId?: string | null;
+  /** how it came, for the consent ledger; absent: an HTTP gateway */
+  channel?: ConsentChannel;
 };
 
 /**
@@ -83,10 +86,13 @@ export async function ingest(deps: IngestDeps, input: InboundInput, extra: Inges
   const source = customerNumber(normalizeNumber(input.source), recipient, route, match.sid);
   const needsRun = match.outcome === 'keyword' || match.outcome === 'expired' || match.outcome === 'default' || match.outcome === 'standard';
 
+  // SPEC §5.1: a STOP counts from its acknowledgement: its ledger entry is in the MO's commit.
+  const consent = consentAtIngest({ outcome: match.outcome, sid: match.sid, source, message: input.message, configChange: match.consent, accounts: route?.countries ?? new Map() });
+
   const written = await deps.writer.write({
     id, gatewayId, sid: match.sid, source, recipient, message: input.message, operator: meta.operator,
     circle: meta.circle, receivedAt, notes: [...meta.notes, ...(extra.notes ?? [])], keyword: match.keyword, outcome: match.outcome, configId: match.configId,
-    matchedWords: match.matchedWords, workflowId: needsRun ? workflowIdFor(id) : null, needsRun,
+    matchedWords: match.matchedWords, workflowId: needsRun ? workflowIdFor(id) : null, needsRun, consent, channel: extra.channel ?? 'http',
   });
   const { row } = written;
   // The ids tie the request's lines (its access line: one info line per HTTP MO) to the MO and its run.

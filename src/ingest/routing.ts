@@ -1,7 +1,9 @@
 import type { Sql } from '../db/sql.js';
 import { tokenize } from '../domain/keywords.js';
 import { firstWord, matchMessage, type KeywordCandidate, type MatchResult } from '../domain/matching.js';
+import { configChange } from '../domain/consent.js';
 import { countryOf, customerE164, isE164 } from '../domain/phone.js';
+import type { SubscriptionChange } from '../domain/subscriptions.js';
 
 /** What ingest needs to know about one inbound number, read once and kept until it changes. */
 export type NumberRoute = {
@@ -12,26 +14,26 @@ export type NumberRoute = {
   countries: Map<string, string>;
   /** SPEC §3.7: STOP, START, HELP and the like are handled before any configuration */
   standardKeywords: boolean;
-  defaultConfig: { id: string; sid: string } | null;
-  /** keyword and alias phrases by their first word, each with the account it belongs to */
-  keywords: Map<string, (KeywordCandidate & { sid: string })[]>;
+  defaultConfig: { id: string; sid: string; consent?: SubscriptionChange | null } | null;
+  /** keyword and alias phrases by their first word, each with the account it belongs to (and its consent action, SPEC §5.1) */
+  keywords: Map<string, (KeywordCandidate & { sid: string; consent?: SubscriptionChange | null })[]>;
 };
 
-export type RoutedMatch = MatchResult & { sid: string | null };
+/** `consent`: the matched configuration's subscribe or unsubscribe, which ingest records at once (SPEC §5.1). */
+export type RoutedMatch = MatchResult & { sid: string | null; consent: SubscriptionChange | null };
 
 /** SPEC §3 over a cached number: the pure matcher picks, the route says whose it is. */
 export function matchRoute(route: NumberRoute | null, message: string, receivedAt: Date): RoutedMatch {
-  if (!route) return { outcome: 'unknown_number', configId: null, keyword: null, matchedWords: 0, sid: null };
+  if (!route) return { outcome: 'unknown_number', configId: null, keyword: null, matchedWords: 0, sid: null, consent: null };
   const word = firstWord(message);
   const candidates = (word && route.keywords.get(word)) || [];
   // A number on no account has nobody to opt out of and no texts: its messages stay unmatched.
   const standardKeywords = route.standardKeywords && route.countries.size > 0;
   const result = matchMessage({ message, candidates, defaultConfigId: route.defaultConfig?.id ?? null, receivedAt, standardKeywords });
-  const sid =
-    result.configId === null ? route.owner
-    : result.configId === route.defaultConfig?.id ? route.defaultConfig.sid
-    : candidates.find((c) => c.configId === result.configId)!.sid;
-  return { ...result, sid };
+  const matched = result.configId === null ? null
+    : result.configId === route.defaultConfig?.id ? route.defaultConfig
+    : candidates.find((c) => c.configId === result.configId)!;
+  return { ...result, sid: matched ? matched.sid : route.owner, consent: matched?.consent ?? null };
 }
 
 /**
@@ -172,7 +174,10 @@ export class RoutingCache {
 }
 
 type NumberRow = { number: string; shared: boolean; standard_keywords: boolean; accounts: { sid: string; country: string }[] };
-type KeywordRow = { config_id: string; sid: string; phrase: string; first_word: string; keyword: string; expires_at: Date | null; is_default: boolean };
+type KeywordRow = {
+  config_id: string; sid: string; phrase: string; first_word: string; keyword: string; expires_at: Date | null; is_default: boolean;
+  subscribe: boolean; unsubscribe: Parameters<typeof configChange>[0]['unsubscribe'];
+};
 
 /** One number's routing as stored now (what the cache keeps; the dry run reads it fresh). */
 export async function loadRoute(sql: Sql, number: string): Promise<NumberRoute | null> {
@@ -184,22 +189,22 @@ export async function loadRoute(sql: Sql, number: string): Promise<NumberRoute |
       FROM numbers n WHERE n.number = ${number}`,
     // Keyword phrases and the default configuration in one read.
     sql<KeywordRow[]>`
-      SELECT k.config_id, k.sid, k.phrase, k.first_word, c.keyword, c.expires_at, false AS is_default
+      SELECT k.config_id, k.sid, k.phrase, k.first_word, c.keyword, c.expires_at, false AS is_default, c.subscribe, c.unsubscribe
       FROM config_keywords k JOIN receive_configs c ON c.id = k.config_id
       WHERE k.number = ${number}
       UNION ALL
-      SELECT id, sid, '', '', NULL, NULL, true FROM receive_configs WHERE number = ${number} AND is_default`,
+      SELECT id, sid, '', '', NULL, NULL, true, subscribe, unsubscribe FROM receive_configs WHERE number = ${number} AND is_default`,
   ]);
   if (!num) return null;
-  const keywords = new Map<string, (KeywordCandidate & { sid: string })[]>();
+  const keywords: NumberRoute['keywords'] = new Map();
   let defaultConfig: NumberRoute['defaultConfig'] = null;
   for (const r of rows) {
     if (r.is_default) {
-      defaultConfig = { id: r.config_id, sid: r.sid };
+      defaultConfig = { id: r.config_id, sid: r.sid, consent: configChange(r) };
       continue;
     }
     const list = keywords.get(r.first_word) ?? [];
-    list.push({ configId: r.config_id, sid: r.sid, phrase: r.phrase, keyword: r.keyword, expiresAt: r.expires_at });
+    list.push({ configId: r.config_id, sid: r.sid, phrase: r.phrase, keyword: r.keyword, expiresAt: r.expires_at, consent: configChange(r) });
     keywords.set(r.first_word, list);
   }
   return {

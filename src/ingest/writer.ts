@@ -1,4 +1,5 @@
 import type { Sql } from '../db/sql.js';
+import type { ConsentChannel, ConsentEntry } from '../domain/consent.js';
 
 /** One matched MO as ingest stores it. */
 export type NewMessage = {
@@ -9,6 +10,10 @@ export type NewMessage = {
   notes: string[];
   /** the gateway that delivered it (SPEC §5); null: the default gateway */
   gatewayId: string | null;
+  /** SPEC §5.1: the consent changes it makes, written in its own commit (none for most MOs) */
+  consent?: ConsentEntry[];
+  /** how it came, for the consent ledger */
+  channel?: ConsentChannel;
 };
 
 export type StoredMessage = {
@@ -100,6 +105,10 @@ function settle(batch: Pending[], results: Map<string, WriteResult>): void {
  */
 async function insertMessages(sql: Sql, ms: NewMessage[]): Promise<Map<string, WriteResult>> {
   const col = <T>(f: (m: NewMessage) => T) => ms.map(f);
+  // SPEC §5.1: each consent change beside its message, by the message's place in the batch.
+  const consent = ms.flatMap((m, i) => (m.consent ?? []).map((c) => ({
+    ord: i + 1, sid: c.sid, msisdn: c.msisdn, direction: c.direction, senders: c.senders, keyword: m.keyword, channel: m.channel ?? 'http', via_number: m.recipient,
+  })));
   const rows = await sql<(StoredMessage & { older: string | null })[]>`
     WITH input AS (
       SELECT * FROM unnest(
@@ -120,6 +129,16 @@ async function insertMessages(sql: Sql, ms: NewMessage[]): Promise<Map<string, W
       FROM input ORDER BY ord
       ON CONFLICT (id) DO NOTHING
       RETURNING id, seq, sid, recipient, source, keyword, outcome, config_id, workflow_id, dispatch_state
+    ), consent AS (
+      -- The ledger entries of the messages this statement stored (a repeat writes none), in
+      -- arrival order: their ids are the order consent changes apply in.
+      INSERT INTO consent_ledger (sid, msisdn, direction, senders, cause, log_id, keyword, channel, via_number)
+      SELECT c.sid, c.msisdn, c.direction, c.senders, 'mo', ins.id, c.keyword, c.channel, c.via_number
+      FROM jsonb_to_recordset(${consent.length ? sql.json(consent as never) : null}::jsonb)
+           AS c (ord int, sid text, msisdn text, direction text, senders text[], keyword text, channel text, via_number text)
+      JOIN input ON input.ord = c.ord
+      JOIN ins ON ins.id = input.id
+      ORDER BY c.ord, c.sid
     )
     SELECT ins.id, ins.seq, ins.sid, ins.recipient, ins.keyword, ins.outcome, ins.config_id, ins.workflow_id,
            ins.dispatch_state, true AS inserted,

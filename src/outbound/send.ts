@@ -1,5 +1,6 @@
 import type { Sql } from '../db/sql.js';
-import { isOptedOut, subscriptionWrites, type StoredSubscription, type SubscriptionChange, type SubscriptionState } from '../domain/subscriptions.js';
+import { consentStates } from '../consent/ledger.js';
+import { isOptedOut, type SubscriptionState } from '../domain/subscriptions.js';
 import { metrics, secondsSince } from '../runtime/metrics.js';
 import type { Mailer } from './mailer.js';
 import { sendProgress, type PartsSoFar } from './sms-parts.js';
@@ -27,7 +28,8 @@ export type SmsSend = {
 
 export type SendOutcome = { outcome: 'sent' | 'already_sent' | 'opted_out'; row: OutboxRow | null };
 
-const DONE = new Set(['sent', 'stored', 'delivered', 'undelivered']);
+/** Outbox statuses of a send that is over: a retry under its id sends nothing. */
+export const DONE = new Set(['sent', 'stored', 'delivered', 'undelivered']);
 
 /** Another request or activity attempt is sending this key right now. */
 export class SendInProgressError extends Error {
@@ -93,8 +95,9 @@ async function whileClaimed<T>(sql: Sql, id: string, who: Claimant, call: () => 
   }
 }
 
-export async function subscriptionStates(sql: Sql, sid: string, msisdn: string): Promise<SubscriptionState[]> {
-  return sql<SubscriptionState[]>`SELECT sender_id, status FROM subscriptions WHERE sid = ${sid} AND msisdn = ${msisdn}`;
+/** SPEC §5.1: what the customer consents to now, their opt-outs still queued for their runs included. */
+export function subscriptionStates(sql: Sql, sid: string, msisdn: string): Promise<SubscriptionState[]> {
+  return consentStates(sql, sid, msisdn);
 }
 
 /**
@@ -211,38 +214,4 @@ async function releaseFailed(sql: Sql, id: string, who: Claimant, e: unknown): P
   await sql`
     UPDATE outbox SET status = 'failed', last_error = ${e instanceof Error ? e.message : String(e)}, claim_until = NULL, updated_at = now()
     WHERE id = ${id} AND status = 'sending' AND claim_attempt = ${who.attempt}`;
-}
-
-/**
- * Applies a subscribe or unsubscribe for one customer, with history (who, when, which
- * message). `at` is when the customer sent the message: a row changed by a later message
- * stays as it is, so the outcome does not depend on the order runs execute in, and a retried
- * activity cannot undo a later change.
- */
-export async function applySubscription(
-  sql: Sql,
-  a: { sid: string; msisdn: string; viaNumber: string | null; logId: string | null; change: SubscriptionChange; at: Date },
-): Promise<SubscriptionState[]> {
-  return sql.begin(async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(hashtext(${`sub:${a.sid}:${a.msisdn}`}))`;
-    // The message's arrival order breaks ties between messages stamped with the same time.
-    const [msg] = a.logId ? await tx<{ seq: string }[]>`SELECT seq FROM inbound_messages WHERE id = ${a.logId}` : [];
-    const order = { at: a.at, seq: Number(msg?.seq ?? 0) };
-    const current = await tx<StoredSubscription[]>`
-      SELECT sender_id, status, changed_at, changed_seq FROM subscriptions WHERE sid = ${a.sid} AND msisdn = ${a.msisdn}`;
-    const writes = subscriptionWrites(a.change, current, order);
-    for (const w of writes) {
-      await tx`
-        INSERT INTO subscriptions (sid, msisdn, sender_id, status, via_number, log_id, changed_at, changed_seq)
-        VALUES (${a.sid}, ${a.msisdn}, ${w.sender_id}, ${w.status}, ${a.viaNumber}, ${a.logId}, ${a.at}, ${order.seq})
-        ON CONFLICT (sid, msisdn, sender_id) DO UPDATE
-        SET status = excluded.status, via_number = excluded.via_number, log_id = excluded.log_id,
-            changed_at = excluded.changed_at, changed_seq = excluded.changed_seq, updated_at = now()`;
-      await tx`
-        INSERT INTO subscription_events (sid, msisdn, sender_id, status, via_number, log_id, message_at)
-        VALUES (${a.sid}, ${a.msisdn}, ${w.sender_id}, ${w.status}, ${a.viaNumber}, ${a.logId}, ${a.at})
-        ON CONFLICT DO NOTHING`;
-    }
-    return writes;
-  });
 }

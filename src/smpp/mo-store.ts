@@ -107,7 +107,7 @@ export async function storeSingle(deps: MoStoreDeps, opts: MoStoreOptions, mo: A
   const { result, duplicate } = await ingest(
     deps.ingestion,
     { id: seen!.message_id, source: mo.source, recipient: mo.destination, message: decoded.text },
-    { notes: [...part.notes, ...decoded.notes], gatewayId },
+    { notes: [...part.notes, ...decoded.notes], gatewayId, channel: 'smpp' },
   );
   return { id: result.id, duplicate };
 }
@@ -207,7 +207,7 @@ async function joinLocked(deps: MoStoreDeps, g: GroupKey): Promise<boolean> {
   const { duplicate } = await ingest(
     deps.ingestion,
     { id, source: g.source, recipient: g.destination, message: joined.text, received_at: receivedAt.toISOString() },
-    { notes: joined.notes, gatewayId: parts[0]!.gateway_id },
+    { notes: joined.notes, gatewayId: parts[0]!.gateway_id, channel: 'smpp' },
   );
   await sql`UPDATE smpp_parts SET message_id = ${id} WHERE id = ANY(${chosen.map((p) => p.id)}::bigint[])`;
   return !duplicate;

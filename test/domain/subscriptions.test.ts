@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isOptedOut, subscriptionWrites, type StoredSubscription } from '../../src/domain/subscriptions.js';
+import { effectiveStates, isOptedOut, subscriptionWrites, type StoredSubscription, type SubscriptionChange } from '../../src/domain/subscriptions.js';
 
-const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
-const row = (sender_id: string, status: 'subscribed' | 'unsubscribed', at: number, seq = 0): StoredSubscription => ({ sender_id, status, changed_at: t(at), changed_seq: seq });
-const o = (at: number, seq = 0) => ({ at: t(at), seq });
+// `seq` is the arrival order (the consent ledger entry's id), the only order there is.
+const row = (sender_id: string, status: 'subscribed' | 'unsubscribed', seq: number): StoredSubscription => ({ sender_id, status, changed_seq: seq });
+const o = (seq: number) => ({ seq });
 
 describe('isOptedOut', () => {
   it('is true for the sender by name or for all senders', () => {
@@ -47,9 +47,32 @@ describe('subscriptionWrites', () => {
     ]);
   });
 
-  it('orders messages stamped with the same second by their arrival', () => {
-    const stoppedFirst = [row('*', 'unsubscribed', 10, 7)];
-    expect(subscriptionWrites({ kind: 'subscribe' }, stoppedFirst, o(10, 8))).toHaveLength(1); // came after: applies
-    expect(subscriptionWrites({ kind: 'subscribe' }, stoppedFirst, o(10, 6))).toEqual([]); // came before: does not
+  it('reads a stored changed_seq given as text (bigint) as a number', () => {
+    expect(subscriptionWrites({ kind: 'subscribe' }, [{ sender_id: '*', status: 'unsubscribed', changed_seq: '10' }], o(9))).toEqual([]);
+    expect(subscriptionWrites({ kind: 'subscribe' }, [{ sender_id: '*', status: 'unsubscribed', changed_seq: '10' }], o(11))).toHaveLength(1);
+  });
+});
+
+describe('effectiveStates', () => {
+  it('counts a pending STOP from its acknowledgement, on top of what runs applied', () => {
+    const applied = [row('*', 'subscribed', 3)];
+    const states = effectiveStates(applied, [{ seq: 7, change: { kind: 'unsubscribe', scope: 'all' } }]);
+    expect(isOptedOut(states, 'ANY')).toBe(true);
+  });
+
+  it('folds pending changes in arrival order, whatever order they are given in', () => {
+    const pending = [
+      { seq: 9, change: { kind: 'unsubscribe', scope: 'all' } as const },
+      { seq: 8, change: { kind: 'subscribe' } as const },
+    ];
+    expect(isOptedOut(effectiveStates([], pending), 'ANY')).toBe(true);
+    const startLast = [{ seq: 8, change: { kind: 'unsubscribe', scope: 'all' } as const }, { seq: 9, change: { kind: 'subscribe' } as const }];
+    expect(isOptedOut(effectiveStates([], startLast), 'ANY')).toBe(false);
+  });
+
+  it('keeps one sender\'s opt-out beside a later all-senders opt-in only when it came after', () => {
+    const stopAlpha: { seq: number; change: SubscriptionChange } = { seq: 5, change: { kind: 'unsubscribe', scope: 'configured', senders: ['ALPHA'] } };
+    expect(isOptedOut(effectiveStates([row('*', 'subscribed', 4)], [stopAlpha]), 'ALPHA')).toBe(true);
+    expect(isOptedOut(effectiveStates([row('*', 'subscribed', 6)], [stopAlpha]), 'ALPHA')).toBe(false);
   });
 });

@@ -321,6 +321,22 @@ describe('SMPP ingest (SPEC §8)', () => {
     }
   });
 
+  it('counts a STOP from its deliver_sm_resp: the send API refuses at once, the ledger says smpp (SPEC §5.1)', async () => {
+    const ctx = s.h.context();
+    const a = await ctx.account({ senders: ['ALPHA'] });
+    const t = await setup(ctx);
+    try {
+      // No worker: the STOP's run has not run.
+      expect(await t.smsc.deliver(mo(a.number, { short_message: gsm('STOP') }))).toBe(0);
+      const send = await a.call('POST', '/messages', { to: '+919812345678', sender: 'ALPHA', body: 'x' });
+      expect(send.status).toBe(403);
+      const history = await a.call('GET', `/subscriptions/${encodeURIComponent('+919812345678')}/history`);
+      expect(history.body.data).toEqual([expect.objectContaining({ direction: 'opt_out', keyword: 'STOP', channel: 'smpp', cause: 'mo', status: 'pending' })]);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('rebinds after the SMSC drops the bind and takes the next MO', async () => {
     const ctx = s.h.context();
     const a = await ctx.account();
