@@ -47,6 +47,9 @@ export async function applyConsent(sql: Sql, logId: string, sid: string): Promis
     if (!entry) return null;
     if (entry.status !== 'pending') return entry;
     await tx`SELECT pg_advisory_xact_lock(hashtext(${`sub:${sid}:${entry.msisdn}`}))`;
+    // Read again under the lock: a later MO's run may have applied it while this one waited.
+    const [now] = await tx<LedgerEntry[]>`SELECT * FROM consent_ledger WHERE id = ${entry.id}`;
+    if (now!.status !== 'pending') return now!;
     const due = await tx<LedgerEntry[]>`
       SELECT * FROM consent_ledger
       WHERE sid = ${sid} AND msisdn = ${entry.msisdn} AND status = 'pending' AND id <= ${entry.id}

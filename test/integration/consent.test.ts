@@ -126,6 +126,19 @@ describe('a STOP counts from its acknowledgement', () => {
     expect(row).toEqual({ status: 'subscribed', log_id: start2.body.id });
   });
 
+  it('two runs applying at once both find their entry applied', async () => {
+    const ctx = s.h.context();
+    const a = await ctx.account({ senders: ['ALPHA'] });
+    for (let i = 0; i < 10; i++) {
+      const to = customer();
+      const start = await a.send('START', { source: to });
+      const stop = await a.send('STOP', { source: to });
+      const [started, stopped] = await Promise.all([applyConsent(s.h.sql, start.body.id, a.sid), applyConsent(s.h.sql, stop.body.id, a.sid)]);
+      expect([started?.status, stopped?.status]).toEqual(['applied', 'applied']);
+      expect((await sendTo(a, to)).status).toBe(403);
+    }
+  });
+
   it('a configuration\'s unsubscribe counts from its acknowledgement too, with its keyword', async () => {
     const ctx = s.h.context();
     const a = await ctx.account({ senders: ['ALPHA', 'BETA'] });
