@@ -15,6 +15,14 @@ const number = (fallback: number) =>
     .transform((v) => (v === undefined || v.trim() === '' ? fallback : Number(v)))
     .pipe(z.number().finite().positive());
 
+/** A whole number, 0 or more. */
+const count = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? fallback : Number(v)))
+    .pipe(z.number().int().min(0));
+
 const envSchema = z.object({
   PORT: number(3000),
   HOST: z.string().default('0.0.0.0'),
@@ -79,6 +87,9 @@ const envSchema = z.object({
     .transform((v) => (v === undefined || v.trim() === '' ? 9464 : v.trim().toLowerCase() === 'off' ? 0 : Number(v)))
     .pipe(z.number().int().min(0).max(65535)),
   METRICS_TOKEN: optionalString,
+  // Per client address and minute (SPEC §5.2 "Limits"); 0: no throttle.
+  THROTTLE_FAILED_AUTH_PER_MINUTE: count(300),
+  THROTTLE_SIGN_IN_PER_MINUTE: count(10),
 });
 
 export type Config = {
@@ -139,6 +150,11 @@ export type Config = {
   temporalMetricsPort: number | null;
   /** when set, `GET /metrics` needs `Authorization: Bearer <it>` */
   metricsToken: string | undefined;
+  /**
+   * Per client address and minute: failed or missing credentials on the guarded routes, and
+   * failed console sign-ins, before 429 (api/limits.ts); 0: unlimited.
+   */
+  throttle: { failedAuthPerMinute: number; signInFailuresPerMinute: number };
 };
 
 /**
@@ -210,6 +226,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT === 0 ? null : e.TEMPORAL_METRICS_PORT,
     metricsToken: e.METRICS_TOKEN,
+    throttle: { failedAuthPerMinute: e.THROTTLE_FAILED_AUTH_PER_MINUTE, signInFailuresPerMinute: e.THROTTLE_SIGN_IN_PER_MINUTE },
   };
 }
 

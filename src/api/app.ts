@@ -8,8 +8,12 @@ import type { AppDeps } from './deps.js';
 import { ApiError, errorResponse } from './errors.js';
 import { fallback, RESERVED_PREFIXES } from './fallback.js';
 import { openApiDocument } from './openapi.js';
+import { ClientLimits } from './limits.js';
+import { honoPath, noStore, SECRET_ANSWERS } from './no-store.js';
 import { accountRoutes } from './routes/account.js';
+import { adminAccountRoutes } from './routes/admin-accounts.js';
 import { adminRoutes } from './routes/admin.js';
+import { adminSenderIdRoutes } from './routes/admin-sender-ids.js';
 import { callbackRoutes } from './routes/callback-profiles.js';
 import { codecRoutes } from './routes/codec.js';
 import { deliveryRoutes } from './routes/deliveries.js';
@@ -23,6 +27,7 @@ import { logRoutes } from './routes/logs.js';
 import { messageRoutes } from './routes/messages.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { receiveConfigRoutes } from './routes/receive-configs.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { standardKeywordRoutes } from './routes/standard-keywords.js';
 import { smppConnectionRoutes } from './routes/smpp-connections.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -41,6 +46,12 @@ export function createApp(deps: AppDeps) {
   // Then: a request id on every line the request logs, its access line and the HTTP metrics.
   const log = deps.log ?? silentLog;
   app.use('*', ...observeRequests(log));
+  // Failed credentials and console sign-ins per client address (SPEC §5.2): the guards ask it.
+  const limits = new ClientLimits(deps.config.throttle);
+  app.use('*', async (c, next) => {
+    c.set('limits', limits);
+    await next();
+  });
   // PostgreSQL text cannot hold U+0000; a path parameter carrying one is a 400, not a 500.
   app.use('*', async (c, next) => {
     const path = new URL(c.req.url).pathname;
@@ -55,6 +66,8 @@ export function createApp(deps: AppDeps) {
       onError: (c) => errorResponse(new ApiError(413, 'too_large', `the body is larger than ${deps.config.bodyLimitBytes} bytes`, 'body'), c),
     }),
   );
+  // Answers that carry a secret are never cached (api/no-store.ts).
+  for (const [method, path] of SECRET_ANSWERS) app.use(honoPath(path), noStore(method));
   // Probes: no credential. `/ready` checks PostgreSQL, Temporal and the migrations.
   app.route('/', healthRoutes(deps.ready ?? createReadiness({ sql: deps.sql, temporal: deps.temporal.connection, namespace: deps.config.temporal.namespace, log: deps.log })));
   app.route('/', metricsRoutes({ ...deps, log }));
@@ -73,6 +86,8 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/:sid/receive-configs', routingWrites);
   app.route('/v1/admin/smpp-connections', smppConnectionRoutes(deps));
   app.route('/v1/admin/gateways', gatewayRoutes({ ...deps, ingestion }));
+  app.route('/v1/admin/accounts', adminAccountRoutes(deps));
+  app.route('/v1/admin/sender-ids', adminSenderIdRoutes(deps));
   app.route('/v1/admin', adminRoutes(deps));
   app.route('/v1/inbound', inboundRoutes({ ...deps, ingestion }));
   app.route('/v1/delivery-reports', deliveryReportRoutes({ ...deps, ingestion }));
@@ -95,6 +110,7 @@ export function createApp(deps: AppDeps) {
   account.route('/messages', messageRoutes(deps));
   account.route('/subscriptions', subscriptionRoutes(deps));
   account.route('/standard-keywords', standardKeywordRoutes(deps));
+  account.route('/sessions', sessionRoutes(deps));
   app.route('/v1/:sid', account);
 
   // The console (SPEC §10) reads and writes through the routes above, in-process, as the

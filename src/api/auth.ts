@@ -4,6 +4,7 @@ import type { Sql } from '../db/sql.js';
 import { DEFAULT_GATEWAY, type Gateway } from '../domain/gateways.js';
 import type { GatewayCache } from '../ingest/gateways.js';
 import { ApiError } from './errors.js';
+import { limitsOf } from './limits.js';
 import { sidParam, type Guard } from './openapi.js';
 
 export type Account = { sid: string; name: string; country: string; timezone: string };
@@ -30,7 +31,12 @@ function bearer(header: string | undefined): string | null {
 export function requireBearer(token: string, realm: string, opts: { queryParam?: string } = {}): MiddlewareHandler {
   return async (c, next) => {
     const given = bearer(c.req.header('authorization')) ?? (opts.queryParam ? c.req.query(opts.queryParam) ?? null : null);
-    if (!given || !sameSecret(given, token)) throw new ApiError(401, 'unauthorized', `a valid ${realm} bearer token is required`);
+    if (!given || !sameSecret(given, token)) {
+      // The right token always passes; a wrong one from an address over its limit is a 429.
+      limitsOf(c)?.screen(c);
+      limitsOf(c)?.failed(c);
+      throw new ApiError(401, 'unauthorized', `a valid ${realm} bearer token is required`);
+    }
     await next();
   };
 }
@@ -43,8 +49,17 @@ export function requireBearer(token: string, realm: string, opts: { queryParam?:
 export function requireGateway(tokens: { ingest: string }, gateways: GatewayCache, opts: { queryParam?: string } = {}): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const given = bearer(c.req.header('authorization')) ?? (opts.queryParam ? c.req.query(opts.queryParam) ?? null : null);
-    const gateway = !given ? null : sameSecret(given, tokens.ingest) ? DEFAULT_GATEWAY : await gateways.byTokenHash(hashKey(given));
-    if (!gateway) throw new ApiError(401, 'unauthorized', 'a valid gateway bearer token is required (INGEST_TOKEN or a gateway token)');
+    let gateway = given && sameSecret(given, tokens.ingest) ? DEFAULT_GATEWAY : null;
+    if (!gateway) {
+      const known = given ? `gateway:${hashKey(given)}` : null;
+      limitsOf(c)?.screen(c, known);
+      gateway = given ? await gateways.byTokenHash(hashKey(given)) : null;
+      if (!gateway) {
+        limitsOf(c)?.failed(c);
+        throw new ApiError(401, 'unauthorized', 'a valid gateway bearer token is required (INGEST_TOKEN or a gateway token)');
+      }
+      limitsOf(c)?.verified(known!);
+    }
     c.set('gateway', gateway);
     await next();
   };
@@ -57,17 +72,32 @@ export function requireGateway(tokens: { ingest: string }, gateways: GatewayCach
  */
 export const CONSOLE_ACCOUNT = Symbol('console account');
 
-/** Account routes `/v1/{sid}/...`: the `api-key` header of that account, and only that account. */
+/**
+ * Account routes `/v1/{sid}/...`: the `api-key` header of that account, and only that account.
+ * A disabled account (SPEC §5.2) is a 403 `account_disabled`, told only to the key's holder.
+ */
 export function requireAccount(sql: Sql): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const sid = c.req.param('sid');
     const key = c.req.header('api-key');
     const consoleSid = (c.env as Record<symbol, unknown> | undefined)?.[CONSOLE_ACCOUNT];
     const viaConsole = typeof consoleSid === 'string' && consoleSid === sid;
-    if (!sid || (!key && !viaConsole)) throw new ApiError(401, 'unauthorized', 'the api-key header of the account is required');
-    const [row] = await sql<(Account & { api_key_hash: string })[]>`
-      SELECT sid, name, country, timezone, api_key_hash FROM accounts WHERE sid = ${sid}`;
-    if (!row || !(viaConsole || sameSecret(hashKey(key!), row.api_key_hash))) throw new ApiError(401, 'unauthorized', 'unknown account or wrong api-key');
+    // The console's own calls come signed in already: nothing to throttle.
+    const limits = viaConsole ? undefined : limitsOf(c);
+    const known = sid && key ? `account:${sid}:${hashKey(key)}` : null;
+    limits?.screen(c, known);
+    if (!sid || (!key && !viaConsole)) {
+      limits?.failed(c);
+      throw new ApiError(401, 'unauthorized', 'the api-key header of the account is required');
+    }
+    const [row] = await sql<(Account & { api_key_hash: string; active: boolean })[]>`
+      SELECT sid, name, country, timezone, api_key_hash, active FROM accounts WHERE sid = ${sid}`;
+    if (!row || !(viaConsole || sameSecret(hashKey(key!), row.api_key_hash))) {
+      limits?.failed(c);
+      throw new ApiError(401, 'unauthorized', 'unknown account or wrong api-key');
+    }
+    if (known) limits?.verified(known);
+    if (!row.active) throw new ApiError(403, 'account_disabled', `account ${row.sid} is disabled`);
     c.set('account', { sid: row.sid, name: row.name, country: row.country, timezone: row.timezone });
     await next();
   };
@@ -88,5 +118,10 @@ export function gatewayGuard(tokens: { ingest: string }, gateways: GatewayCache,
 
 /** An account's routes (/v1/{sid}/...): its api-key; the mount adds the `sid` parameter. */
 export function accountGuard(sql: Sql): Guard {
-  return { middleware: requireAccount(sql), security: [{ apiKey: [] }], params: { sid: sidParam } };
+  return {
+    middleware: requireAccount(sql),
+    security: [{ apiKey: [] }],
+    params: { sid: sidParam },
+    responses: { 403: 'account_disabled: the operator disabled the account' },
+  };
 }

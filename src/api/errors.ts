@@ -12,6 +12,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** headers the answer carries (a 429's Retry-After) */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -92,7 +94,7 @@ export function errorResponse(err: Error, c: Context, log?: Log): Response {
   if (err instanceof ValidationError) {
     return c.json(body(err.code, `${err.field} ${err.message}`, err.field), err.status as ContentfulStatusCode);
   }
-  if (err instanceof ApiError) return c.json(body(err.code, err.message, err.field), err.status);
+  if (err instanceof ApiError) return c.json(body(err.code, err.message, err.field), err.status, err.headers);
   if (err instanceof HTTPException) return c.json(body('http_error', err.message || 'request refused'), err.status as ContentfulStatusCode);
   if (log) log(`unhandled error: ${err.message}`, { level: 'error', err });
   else console.error(serializeError(err));

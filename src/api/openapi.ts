@@ -31,11 +31,17 @@ const ERROR_TEXT: Record<number, string> = {
   405: 'The path exists, the method does not (see the Allow header)',
   409: 'The request conflicts with the current state',
   413: 'The body is larger than BODY_LIMIT_BYTES',
+  429: 'throttled: too many failed credentials from this client address (THROTTLE_FAILED_AUTH_PER_MINUTE); see Retry-After',
   502: 'The SMS provider refused the message',
   503: 'A service this request needs (Temporal, the SMS provider) cannot be reached now; retry later',
 };
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
+const retryAfter = { 'Retry-After': { description: 'seconds to wait before asking again', schema: { type: 'integer' as const, minimum: 1 } } };
+const errorResponse = (description: string, status?: number) => ({
+  description,
+  ...(status === 429 ? { headers: retryAfter } : {}),
+  content: { 'application/json': { schema: errorSchema } },
+});
 
 /**
  * Error responses: a status list, or statuses with the reasons they are answered for.
@@ -44,8 +50,8 @@ const errorResponse = (description: string) => ({ description, content: { 'appli
 export function errors(...specs: (number | Record<number, string>)[]) {
   const out: Record<number, ReturnType<typeof errorResponse>> = {};
   for (const spec of specs) {
-    if (typeof spec === 'number') out[spec] = errorResponse(ERROR_TEXT[spec] ?? 'refused');
-    else for (const [code, why] of Object.entries(spec)) out[Number(code)] = errorResponse(why);
+    if (typeof spec === 'number') out[spec] = errorResponse(ERROR_TEXT[spec] ?? 'refused', spec);
+    else for (const [code, why] of Object.entries(spec)) out[Number(code)] = errorResponse(why, Number(code));
   }
   return out;
 }
@@ -91,6 +97,8 @@ export type Guard = {
   security: Partial<Record<SecurityScheme, string[]>>[];
   /** path parameters the mount adds (the account's `sid`) */
   params?: Record<string, z.ZodType>;
+  /** what the guard itself may answer beyond 401 and 429 (a disabled account's 403), by status */
+  responses?: Record<number, string>;
 };
 
 /** Every operation is named and filed: the document has no anonymous route. */
@@ -126,9 +134,9 @@ export class Routes<E extends Env = Env> {
         // A NUL in the path and a body over the limit are refused before any route (app.ts);
         // a route's own description of one of these statuses stays.
         ...(hasParams || request.query || jsonSchema ? errors(400) : {}),
-        ...(this.guard ? errors(401) : {}),
+        ...(this.guard ? errors(401, 429, this.guard.responses ?? {}) : {}),
         ...(jsonSchema ? errors(413) : {}),
-        ...definition.responses,
+        ...withGuardReasons(definition.responses, this.guard?.responses),
       },
     });
     const valid: (c: Context<E>) => Valid<R> = (c) => ({
@@ -146,6 +154,17 @@ export class Routes<E extends Env = Env> {
     this.app.on([route.method.toUpperCase()], [path], ...(before as []), (c: Context<E>) => handler(c, valid(c)));
     return this;
   }
+}
+
+/** A route's own description of a status its guard answers too names both reasons. */
+function withGuardReasons(responses: RouteConfig['responses'], guard: Record<number, string> | undefined): RouteConfig['responses'] {
+  if (!guard) return responses;
+  const out = { ...responses };
+  for (const [status, why] of Object.entries(guard)) {
+    const own = out[status] as { description?: string } | undefined;
+    if (own?.description) out[status] = { ...own, description: `${own.description}; ${why}` } as (typeof out)[string];
+  }
+  return out;
 }
 
 /** Path parameters are never empty; their own rules (uuid, E.164) are checked by the handler, as a 404. */

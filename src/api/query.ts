@@ -7,7 +7,8 @@ import { parseLocalDateTime } from '../domain/time.js';
 export function page(defaultLimit: number, maxLimit = 500) {
   return {
     limit: z.coerce.number().int().min(1).max(maxLimit).default(defaultLimit),
-    offset: z.coerce.number().int().min(0).default(0),
+    // The bound zod's int() keeps anyway, written out so that the document says it too.
+    offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
   };
 }
 

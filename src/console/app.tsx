@@ -4,8 +4,10 @@ import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { sameSecret, type Account } from '../api/auth.js';
 import type { AppDeps } from '../api/deps.js';
+import { limitsOf } from '../api/limits.js';
 import { configFromForm, formFromConfig, inputForField, toApiDateTime, toInputDateTime, type FormValues } from './config-form.js';
 import { CONSOLE_CSP, Field, Layout, Select, Status, type Nav } from './layout.js';
+import { ConsentHistory, type LedgerEntryView } from './pages/consent-history.js';
 import { csrfToken, SESSION_COOKIE, SESSION_TTL_MS, sessionAccount, signIn, signOut } from './sessions.js';
 
 /** The account's own API, called in-process as that account (app.ts gives it). */
@@ -57,7 +59,7 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
   };
 
   // ---- sign in / out -------------------------------------------------------------------------
-  const signInPage = (c: C, error?: string, sid = '') => {
+  const signInPage = (c: C, error?: string, sid = '', status = error ? 401 : 200) => {
     // Double-submit token for the sign-in form (no session yet): a cookie and a field that match.
     const token = randomBytes(24).toString('base64url');
     setCookie(c, SIGNIN_CSRF, token, { httpOnly: true, sameSite: 'Strict', secure, path: '/console', maxAge: 3600 });
@@ -71,7 +73,7 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
           <div class="actions"><button type="submit">Sign in</button></div>
         </form>
       </Layout>,
-      error ? 401 : 200,
+      status as 401,
     );
   };
   app.get('/sign-in', (c) => signInPage(c));
@@ -80,8 +82,19 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
     const cookie = getCookie(c, SIGNIN_CSRF) ?? '';
     if (!cookie || !sameSecret(cookie, String(f._csrf ?? ''))) return signInPage(c, 'The form expired; please sign in again.');
     const sid = String(f.sid ?? '').trim();
-    const id = await signIn(sql, sid, String(f.api_key ?? ''));
-    if (!id) return signInPage(c, 'Unknown account sid or wrong API key.', sid);
+    // SPEC §5.2: failed sign-ins are throttled per client address, before any query.
+    const wait = limitsOf(c)?.signInBlocked(c) ?? null;
+    if (wait !== null) {
+      c.header('retry-after', String(wait));
+      return signInPage(c, `Too many failed sign-ins from this address; try again in ${wait} seconds.`, sid, 429);
+    }
+    const result = await signIn(sql, sid, String(f.api_key ?? ''));
+    if (result === 'disabled') return signInPage(c, 'This account is disabled. Ask your operator.', sid, 403);
+    if (!result) {
+      limitsOf(c)?.signInFailed(c);
+      return signInPage(c, 'Unknown account sid or wrong API key.', sid);
+    }
+    const id = result.session;
     deleteCookie(c, SIGNIN_CSRF, { path: '/console' });
     setCookie(c, SESSION_COOKIE, id, { httpOnly: true, sameSite: 'Lax', secure, path: '/console', maxAge: SESSION_TTL_MS / 1000 });
     return c.redirect('/console', 303);
@@ -92,6 +105,9 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
     const id = getCookie(c, SESSION_COOKIE);
     const account = await sessionAccount(sql, id);
     if (!account) return c.redirect('/console/sign-in', 303);
+    if (!account.active) {
+      return c.html(<Layout title="Account disabled" nav={null}><p class="summary" role="alert">This account is disabled. Ask your operator.</p></Layout>, 403);
+    }
     c.set('account', account);
     c.set('session', id!);
     c.set('csrf', csrfToken(id!));
@@ -401,6 +417,7 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
           <div class="actions">
             <button type="submit">Filter</button>
             <a class="button secondary" href={`/console/subscriptions.csv${q(filters)}`} download>Export CSV</a>
+            <a class="button secondary" href="/console/consent-ledger.csv" download>Export consent ledger</a>
           </div>
         </form>
         <div class="table"><table class="stack">
@@ -408,7 +425,7 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
           <tbody>
             {((res.body?.data ?? []) as any[]).map((s) => (
               <tr>
-                <td data-label="Customer">{s.number}</td><td data-label="Sender ID">{s.sender_id === '*' ? 'all sender IDs' : s.sender_id}</td><td data-label="Status"><Status status={s.status} /></td>
+                <td data-label="Customer"><a href={`/console/subscriptions/${encodeURIComponent(s.number)}/history`} title="consent history">{s.number}</a></td><td data-label="Sender ID">{s.sender_id === '*' ? 'all sender IDs' : s.sender_id}</td><td data-label="Status"><Status status={s.status} /></td>
                 <td data-label="Via number">{s.via_number ?? '—'}</td>
                 <td data-label="Changed">{s.log_id ? <a href={`/console/logs/${encodeURIComponent(s.log_id)}`}>{when(s.updated_at)}</a> : when(s.updated_at)}</td>
               </tr>
@@ -418,6 +435,20 @@ export function consoleRoutes(deps: AppDeps, api: AccountApi) {
         {(res.body?.data ?? []).length === 0 && <p>No customers match.</p>}
       </>
     ));
+  });
+  // SPEC §5.1: one customer's history, and the account's ledger, from the consent ledger.
+  app.get('/subscriptions/:number/history', async (c) => {
+    const number = c.req.param('number');
+    const res = await call(c, 'GET', `/subscriptions/${encodeURIComponent(number)}/history?limit=500`);
+    if (res.status !== 200) return failure(c, res);
+    return page(c, `Consent history of ${number}`, <ConsentHistory number={number} entries={res.body.data as LedgerEntryView[]} />);
+  });
+  app.get('/consent-ledger.csv', async (c) => {
+    const res = await call(c, 'GET', '/subscriptions/ledger?format=csv&limit=100000');
+    if (res.status !== 200) return failure(c, res);
+    c.header('content-type', 'text/csv; charset=utf-8');
+    c.header('content-disposition', 'attachment; filename="consent-ledger.csv"');
+    return c.body(res.text);
   });
   app.get('/subscriptions.csv', async (c) => {
     const res = await call(c, 'GET', `/subscriptions${q({ ...subscriptionFilters(c), format: 'csv', limit: '100000' })}`);

@@ -177,7 +177,7 @@ export function Select(props: { name: string; label: string; value?: string; opt
 }
 
 export function Status(props: { status: string }) {
-  const cls = ['succeeded', 'subscribed', 'keyword', 'default', 'standard', 'completed', 'active'].includes(props.status) ? 'ok'
+  const cls = ['succeeded', 'applied', 'subscribed', 'keyword', 'default', 'standard', 'completed', 'active'].includes(props.status) ? 'ok'
     : ['failed', 'expired', 'unsubscribed', 'no_match', 'unknown_number', 'auto_disabled', 'disabled'].includes(props.status) ? 'bad'
       : ['pending', 'scheduled', 'queued', 'running', 'started'].includes(props.status) ? 'wait' : '';
   return <span class={`badge ${cls}`}>{props.status}</span>;

@@ -95,6 +95,17 @@ export const metrics = {
     buckets: SECONDS,
     registers,
   }),
+  throttled: new Counter({
+    name: 'sms_throttled_requests_total',
+    help: 'Requests refused with 429 because their client address failed too many credentials, by scope (api: a guarded route; sign_in: the console sign-in)',
+    labelNames: ['scope'] as const,
+    registers,
+  }),
+  dailyLimitRefusals: new Counter({
+    name: 'sms_daily_limit_refusals_total',
+    help: "Sends through POST /v1/{sid}/messages refused with 429 daily_limit: the account's daily_limit for the UTC day was reached",
+    registers,
+  }),
 };
 
 /** The gateway label of an MO: its gateway's id, or `default` (INGEST_TOKEN, an SMPP bind with none). */

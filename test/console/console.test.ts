@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatInZone } from '../../src/domain/time.js';
@@ -525,6 +527,18 @@ describe('console: logs, opt-outs, isolation', () => {
       expect(lines[0]).toBe('number,sender_id,status,via_number,log_id,updated_at');
       expect(lines.slice(1)).toHaveLength(1);
       expect(lines[1]).toContain(`${CUSTOMER},*,unsubscribed,${a.number},${sent.body.id},`);
+
+      // The customer's consent history (SPEC §5.1), from the ledger, and the ledger's export.
+      await page.getByRole('link', { name: CUSTOMER }).click();
+      await expect(page.getByRole('heading', { name: `Consent history of ${CUSTOMER}` }).count()).resolves.toBe(1);
+      await expect(page.getByRole('row', { name: /unsubscribed.*all sender IDs.*customer's SMS \(NOMORE\).*HTTP gateway.*applied/ }).count()).resolves.toBe(1);
+      await page.screenshot({ path: join(tmpdir(), 'console-consent-history.png'), fullPage: true });
+      await page.goBack();
+      const [ledger] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export consent ledger' }).click()]);
+      expect(ledger.suggestedFilename()).toBe('consent-ledger.csv');
+      const entries = (await readFile((await ledger.path())!, 'utf8')).trim().split(/\r?\n/);
+      expect(entries[0]).toBe('id,number,direction,senders,cause,log_id,keyword,channel,via_number,status,reason,created_at,applied_at');
+      expect(entries.slice(1)).toEqual([expect.stringContaining(`,${CUSTOMER},opt_out,*,mo,${sent.body.id},NOMORE,http,${a.number},applied,,`)]);
       await page.context().close();
     });
   });

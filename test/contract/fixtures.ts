@@ -12,6 +12,8 @@ async function ok<T = any>(res: Promise<{ status: number; body: any }>, status: 
 export async function fixtures(ctx: Ctx, receiver: string) {
   const senders = ['ACME', 'BRAND'];
   const a = await ctx.account({ country: 'US', senders });
+  // Rotated, disabled and limited by the fuzz: an account of its own, so the one above keeps working.
+  const governed = await ctx.account({ country: 'US' });
   const call = (method: string, path: string, body?: unknown) => a.call(method, path, body);
   const profile = () => ok<{ id: string }>(call('POST', '/callback/profiles', { title: randomId('p'), http_method: 'POST', url: `${receiver}/hook` }), 201);
   const config = (keyword: string) => ok<{ id: string }>(call('POST', '/receive-configs', { number: a.number, keyword, trigger: { url: `${receiver}/mo` } }), 201);
@@ -39,6 +41,7 @@ export async function fixtures(ctx: Ctx, receiver: string) {
   return {
     base: '', // set once the server listens
     sid: a.sid,
+    governedSid: governed.sid,
     apiKey: a.apiKey,
     number: a.number,
     senders,
@@ -69,6 +72,8 @@ export function configToml(f: Fixtures, capability: string): string {
     '[auth.openapi.apiKey]', `api_key = ${q(f.apiKey)}`,
     '[parameters]', `"path.sid" = ${q(f.sid)}`, `"path.capability" = ${q(capability)}`, `"path.number" = ${q(f.number)}`,
     '',
+    op('rotateApiKey', { 'path.sid': f.governedSid }),
+    op('updateAccount', { 'path.sid': f.governedSid }),
     op('getGateway', { 'path.id': f.gatewayId }),
     op('updateGateway', { 'path.id': f.gatewayId }),
     op('revokeGateway', { 'path.id': f.gatewayId }),
@@ -87,6 +92,8 @@ export function configToml(f: Fixtures, capability: string): string {
     op('getLog', { 'path.id': f.logId }),
     op('changeScheduledReply', { 'path.id': f.logId }),
     op('getDelivery', { 'path.id': f.deliveryId }),
+    // The fixture account's own sender ID, moved to that same account (the hooks set the sid).
+    op('reassignSenderId', { 'path.sender_id': f.senders[0]! }),
     op('replayDelivery', { 'path.id': f.deliveryId }),
   ].join('\n');
 }

@@ -119,7 +119,7 @@ def _reset_profile():
 def before_call(context, case, kwargs):
     op = _operation_id(case)
     body = case.body
-    if op == "assignNumber" and isinstance(body, dict):
+    if op in ("assignNumber", "reassignSenderId") and isinstance(body, dict):
         body["sid"] = F["sid"]
     elif op in ("createSmppConnection", "updateSmppConnection") and isinstance(body, dict):
         if "host" in body:

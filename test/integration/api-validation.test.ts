@@ -155,15 +155,17 @@ describe('assigning numbers', () => {
 describe('sender IDs', () => {
   it('takes 3 to 15 letters or digits, once', async () => {
     const a = await h.context().account();
-    const res = await a.call('POST', '/sender-ids', { sender_id: 'KLRHXA' });
+    // Its own: a sender ID is one account's, and other tests here register KLRHXA.
+    const sender = `KLR${randomId('').slice(1, 9).toUpperCase()}`;
+    const res = await a.call('POST', '/sender-ids', { sender_id: sender });
     expect(res.status).toBe(201);
-    expect(res.body.sender_id).toBe('KLRHXA');
-    expectRefused(await a.call('POST', '/sender-ids', { sender_id: 'KLRHXA' }), 409, 'sender_id');
+    expect(res.body.sender_id).toBe(sender);
+    expectRefused(await a.call('POST', '/sender-ids', { sender_id: sender }), 409, 'sender_id');
     expectRefused(await a.call('POST', '/sender-ids', { sender_id: 'AB' }), 400, 'sender_id');
     expectRefused(await a.call('POST', '/sender-ids', { sender_id: 'KLR-HXA' }), 400, 'sender_id');
     expectRefused(await a.call('POST', '/sender-ids', { sender_id: 'A'.repeat(16) }), 400, 'sender_id');
     expectRefused(await a.call('POST', '/sender-ids', {}), 400, 'sender_id');
-    expect((await a.call('GET', '/sender-ids')).body.data.map((s: { sender_id: string }) => s.sender_id)).toEqual(['KLRHXA']);
+    expect((await a.call('GET', '/sender-ids')).body.data.map((s: { sender_id: string }) => s.sender_id)).toEqual([sender]);
   });
 });
 

@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { senderProblems } from '../../db/sender-ids.js';
 import type { Queryable } from '../../db/sql.js';
 import { ValidationError } from '../../domain/errors.js';
+import { SENDER_ID_REGISTRATION, senderKind, senderNumber } from '../../domain/sender-ids.js';
 import { accountGuard, type AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -11,8 +13,11 @@ export const senderIdInput = z
     sender_id: z
       .string()
       .trim()
-      .regex(/^[A-Za-z0-9]{3,15}$/, 'must be 3 to 15 letters or digits')
-      .openapi({ example: 'ACMEIN', description: 'white space around it is dropped' }),
+      .regex(SENDER_ID_REGISTRATION, 'must be 3 to 15 letters or digits')
+      .openapi({
+        example: 'ACMEIN',
+        description: 'white space around it is dropped. With a letter in it: one account\'s only, whatever the case (SPEC §5.2); all digits: one of the account\'s numbers',
+      }),
   })
   .strict();
 
@@ -47,15 +52,34 @@ export function accountRoutes(deps: AppDeps) {
   routes.add(createRoute({
     method: 'post', path: '/sender-ids', operationId: 'createSenderId', tags: ['account'], summary: 'Register a sender ID',
     request: { body: body(senderIdInput) },
-    responses: { 201: json(senderIdView, 'The sender ID'), ...errors({ 409: 'conflict: registered already' }) },
+    responses: {
+      201: json(senderIdView, 'The sender ID'),
+      ...errors({
+        403: 'sender_not_held: a numeric sender ID must be one of the account\'s numbers',
+        409: 'sender_taken: another account holds this sender ID (in any case); or conflict: this account has registered it already',
+      }),
+    },
   }), async (c, valid) => {
     const { sid } = c.get('account');
-    const input = await valid.json();
+    const { sender_id: senderId } = await valid.json();
+    const numeric = senderKind(senderId) === 'numeric';
+    if (numeric) {
+      const [held] = await sql`SELECT 1 FROM number_accounts WHERE sid = ${sid} AND number = ${senderNumber(senderId)}`;
+      if (!held) throw notHeld('sender_id', senderId);
+    }
+    // The unique index of migration 019 decides a race of two accounts: the second waits for the
+    // first to commit, then inserts nothing.
     const [row] = await sql`
-      INSERT INTO sender_ids (sid, sender_id) VALUES (${sid}, ${input.sender_id})
+      INSERT INTO sender_ids (sid, sender_id) VALUES (${sid}, ${senderId})
       ON CONFLICT DO NOTHING RETURNING sender_id, created_at`;
-    if (!row) throw new ApiError(409, 'conflict', `sender ID ${input.sender_id} is registered already`, 'sender_id');
-    return c.json(row, 201);
+    if (row) return c.json(row, 201);
+    // The index's own expression and predicate, written out, so that the lookup uses it.
+    const [holder] = numeric
+      ? [{ sid, sender_id: senderId }]
+      : await sql<{ sid: string; sender_id: string }[]>`
+          SELECT sid, sender_id FROM sender_ids WHERE upper(sender_id) = upper(${senderId}) AND sender_id !~ '^[0-9]+$'`;
+    if (holder?.sid === sid) throw new ApiError(409, 'conflict', `sender ID ${holder.sender_id} is registered already`, 'sender_id');
+    throw new ApiError(409, 'sender_taken', `sender ID ${senderId} belongs to another account`, 'sender_id');
   });
 
   routes.add(createRoute({
@@ -70,12 +94,20 @@ export function accountRoutes(deps: AppDeps) {
   return routes.app;
 }
 
-/** Every named sender ID must be registered to the account: [field, sender] pairs, one query. */
+const notHeld = (field: string, sender: string) =>
+  new ValidationError(field, `"${sender}" is not a number of this account: a numeric sender must be one of its numbers`, 'sender_not_held', 403);
+
+/**
+ * Every named sender must be the account's (SPEC §5.2, db/sender-ids.ts): [field, sender]
+ * pairs. An alphanumeric one not registered to it is a 400; a numeric one it does not hold is
+ * a 403 `sender_not_held`, even if it was registered before ownership was checked.
+ */
 export async function requireSenders(sql: Queryable, sid: string, senders: [field: string, sender: string][]): Promise<void> {
   if (senders.length === 0) return;
-  const known = new Set((await sql<{ sender_id: string }[]>`
-    SELECT sender_id FROM sender_ids WHERE sid = ${sid} AND sender_id IN ${sql(senders.map((s) => s[1]))}`).map((r) => r.sender_id));
+  const problems = await senderProblems(sql, sid, senders.map((s) => s[1]));
   for (const [field, sender] of senders) {
-    if (!known.has(sender)) throw new ValidationError(field, `"${sender}" is not a registered sender ID of this account`);
+    const problem = problems.get(sender);
+    if (problem === 'not_held') throw notHeld(field, sender);
+    if (problem) throw new ValidationError(field, `"${sender}" is not a registered sender ID of this account`);
   }
 }

@@ -3,11 +3,12 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ValidationError } from '../../domain/errors.js';
 import { msisdn, requireDlt, route, senderId, templateId } from '../../domain/receive-config.js';
 import { PermanentSendError } from '../../outbound/errors.js';
-import { SendInProgressError, sendSms, type OutboxRow } from '../../outbound/send.js';
+import { DONE, SendInProgressError, sendSms, type OutboxRow } from '../../outbound/send.js';
 import { accountGuard, type AppEnv } from '../auth.js';
 import { requireSenders } from './account.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { dailyLimitReached, returnDailySend, takeDailySend } from '../limits.js';
 import { body, errors, json, pageFields, Routes, timestamp } from '../openapi.js';
 import { page } from '../query.js';
 
@@ -69,7 +70,7 @@ export function messageRoutes(deps: AppDeps) {
 
   routes.add(createRoute({
     method: 'post', path: '/', operationId: 'sendMessage', tags: ['messages'],
-    summary: 'Send an SMS; 403 opted_out when the customer opted out of the sender',
+    summary: "Send an SMS; 403 opted_out when the customer opted out of the sender, 429 daily_limit past the account's daily_limit",
     request: {
       headers: z.object({
         'Idempotency-Key': z.string().regex(IDEMPOTENCY_KEY).optional().openapi({
@@ -82,8 +83,9 @@ export function messageRoutes(deps: AppDeps) {
       201: json(outboxSchema, 'Sent (or handed to the provider)'),
       200: json(outboxSchema, 'The send made earlier with this Idempotency-Key'),
       ...errors({
-        403: 'opted_out: the customer opted out of this sender (field to)',
+        403: "opted_out: the customer opted out of this sender (field to); or sender_not_held: a numeric sender that is none of the account's numbers (field sender)",
         409: 'in_progress: a send with this Idempotency-Key is under way; ask again shortly',
+        429: "daily_limit: the account's daily_limit of SMS for the UTC day is reached (Retry-After: seconds to the next UTC midnight); throttled: too many failed credentials from this address",
         502: 'provider_rejected: the provider refused the SMS',
         503: 'provider_unavailable: the provider could not be reached; retry with the same Idempotency-Key',
       }),
@@ -97,6 +99,12 @@ export function messageRoutes(deps: AppDeps) {
     const key = c.req.header('idempotency-key');
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new ValidationError('idempotency-key', 'may hold 1 to 100 letters, digits and . _ : -');
     const id = `api-${account.sid}-${key ?? randomUUID()}`;
+    // SPEC §5.2: a new send takes one of the day's daily_limit (a retry of a finished one does
+    // not, it sends nothing), and gives it back unless it comes to a new SMS.
+    const now = new Date();
+    const [earlier] = key === undefined ? [] : await sql<{ status: string }[]>`SELECT status FROM outbox WHERE id = ${id}`;
+    const counted = !(earlier && DONE.has(earlier.status));
+    if (counted && !(await takeDailySend(sql, account.sid, now))) throw dailyLimitReached(now);
     let result;
     try {
       result = await sendSms(outbound, {
@@ -104,11 +112,13 @@ export function messageRoutes(deps: AppDeps) {
         route: input.route ?? null, templateId: input.template_id ?? null,
       });
     } catch (e) {
+      if (counted) await returnDailySend(sql, account.sid, now);
       const message = e instanceof Error ? e.message : String(e);
       if (e instanceof SendInProgressError) throw new ApiError(409, 'in_progress', `a send with this Idempotency-Key is in progress; ask again shortly`);
       if (e instanceof PermanentSendError) throw new ApiError(502, 'provider_rejected', `${message} (outbox id ${id})`);
       throw new ApiError(503, 'provider_unavailable', `${message} (outbox id ${id}); retry with the same Idempotency-Key`);
     }
+    if (counted && result.outcome !== 'sent') await returnDailySend(sql, account.sid, now);
     if (result.outcome === 'opted_out') {
       throw new ApiError(403, 'opted_out', `${input.to} has opted out of sender ${input.sender}`, 'to');
     }

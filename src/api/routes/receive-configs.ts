@@ -79,6 +79,7 @@ const configSchema = z
 
 const idParam = z.object({ id: uuidParam('receive configuration') });
 const saveRefused = {
+  403: "sender_not_held: a numeric sender that is none of the account's numbers (SPEC §5.2)",
   409: 'keyword_taken (another active configuration on the number, or another account on a shared short code), reserved_keyword (a standard keyword the number answers itself) or conflict (a second default)',
 };
 
@@ -129,7 +130,7 @@ export function receiveConfigRoutes(deps: AppDeps) {
     },
     responses: {
       200: json(dryRunAnswerSchema.openapi('DryRun'), 'A sample message\'s outcome and actions, or a replay\'s counts'),
-      ...errors(404, { 409: `with config: as saving it would be refused, ${saveRefused[409]}` }),
+      ...errors(404, { 403: `with config: ${saveRefused[403]}`, 409: `with config: as saving it would be refused, ${saveRefused[409]}` }),
     },
   }), async (c, valid) => {
     const input = await valid.json();
