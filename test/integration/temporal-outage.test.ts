@@ -30,7 +30,7 @@ afterAll(async () => {
 it('accepts messages while Temporal is down and runs them, in arrival order, once it is back', async () => {
   const ctx = h.context();
   // STOP and START as the configurations' keywords, not the number's standard ones.
-  const a = await ctx.account({ standardKeywords: false });
+  const a = await ctx.account({ standardKeywords: false, senders: ['ALPHA'] });
   await a.config({ keyword: 'QUEUE', trigger: { url: hooks.url('/queued') } });
   await a.config({ keyword: 'STOP', unsubscribe: { scope: 'all' } });
   await a.config({ keyword: 'START', subscribe: true });
@@ -50,6 +50,9 @@ it('accepts messages while Temporal is down and runs them, in arrival order, onc
   }
   const stop = randomId('stop');
   expect((await a.send('STOP', { id: stop, source: customer })).status).toBe(202);
+  // SPEC §5.1: the STOP is in force from its 202, with its run not even started.
+  const sendToCustomer = () => a.call('POST', '/messages', { to: customer, sender: 'ALPHA', body: 'hello' });
+  expect((await sendToCustomer()).status).toBe(403);
   const pending = await h.sql`SELECT id FROM inbound_messages WHERE dispatch_state = 'pending' ORDER BY seq`;
   expect(pending.map((r) => r.id)).toEqual([poison, ...ids, stop]);
   expect((await a.call('GET', `/logs/${ids[0]}`)).body.run_status).toBe('queued');
@@ -101,4 +104,8 @@ it('accepts messages while Temporal is down and runs them, in arrival order, onc
   // STOP then START, as sent: the customer is subscribed.
   const subs = await a.call('GET', `/subscriptions?number=${encodeURIComponent(customer)}`);
   expect(subs.body.data).toEqual([expect.objectContaining({ sender_id: '*', status: 'subscribed', log_id: start })]);
+  // Both recorded by their runs once Temporal was back, in arrival order.
+  const history = await a.call('GET', `/subscriptions/${encodeURIComponent(customer)}/history`);
+  expect(history.body.data.map((e: any) => [e.direction, e.log_id, e.status])).toEqual([['opt_in', start, 'applied'], ['opt_out', stop, 'applied']]);
+  expect((await sendToCustomer()).status).toBe(201);
 });
