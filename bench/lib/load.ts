@@ -2,6 +2,7 @@
 // ("idle"), and waiting for their webhooks. MOs go in through a `Send`: POST /v1/inbound over
 // one undici Pool per target, keep-alive, so the generator itself stays cheap next to what it
 // measures; or deliver_sm from the bench's SMSC (smsc.ts).
+import { Agent, request as httpRequest } from 'node:http';
 import { Pool } from 'undici';
 import type { Receiver } from './receiver.js';
 
@@ -67,6 +68,45 @@ export function httpSend(pool: Pool, token: string): Send {
       return { status: `error:${(e as Error).name}`, outcome: null };
     }
   };
+}
+
+/**
+ * POST /v1/inbound through Node's own http.Agent (keep-alive, `sockets` at most): the plain
+ * client a carrier's Node service would use, and what the bench uses by default
+ * (BENCH_CLIENT=undici: an undici Pool, cheaper for the bench itself).
+ */
+export function agentSend(base: string, token: string, sockets: number): { send: Send; close: () => Promise<void> } {
+  const url = new URL(base);
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  const send: Send = (mo) =>
+    new Promise((resolve) => {
+      const body = JSON.stringify(mo);
+      const req = httpRequest(
+        {
+          host: url.hostname, port: url.port, path: '/v1/inbound', method: 'POST', agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            let outcome: string | null = null;
+            try {
+              const o = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { outcome?: unknown }).outcome;
+              if (typeof o === 'string') outcome = o;
+            } catch {
+              /* the relay and the ceiling answer without one */
+            }
+            resolve({ status: String(res.statusCode), outcome });
+          });
+          res.on('error', (e) => resolve({ status: `error:${e.name}`, outcome: null }));
+        },
+      );
+      req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
+      req.on('error', (e) => resolve({ status: `error:${(e as NodeJS.ErrnoException).code ?? e.name}`, outcome: null }));
+      req.end(body);
+    });
+  return { send, close: async () => agent.destroy() };
 }
 
 /** One MO through `send`, stamped in `sent` under its key; the latency is from the send's start to its acknowledgement. */

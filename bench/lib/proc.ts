@@ -52,6 +52,23 @@ export function findChildPid(ppid: number, commPrefix: string): number | null {
   return null;
 }
 
+/** A descendant at any depth: `npm start` runs its dev server under a keeper (runtime/kept.ts). */
+export function findDescendantPid(root: number, commPrefix: string): number | null {
+  const stats = allPids().map((pid) => ({ pid, s: readStat(pid) }));
+  const below = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const { pid, s } of stats) {
+      if (s && below.has(s.ppid) && !below.has(pid)) {
+        below.add(pid);
+        grew = true;
+      }
+    }
+  }
+  for (const { pid, s } of stats) if (pid !== root && below.has(pid) && s?.comm.startsWith(commPrefix)) return pid;
+  return null;
+}
+
 /**
  * CPU seconds of every PostgreSQL process (postmaster and backends) alive now, by pid.
  * Approximate: a backend that exits between two readings takes its ticks with it.
@@ -175,8 +192,8 @@ export async function startChild(opts: {
 
 /** Finds the child's Temporal dev server and records it to be killed with the child. */
 export function adoptTemporalDevServer(child: Child): number {
-  const pid = findChildPid(child.pid, 'temporal');
-  if (pid === null) throw new Error(`${child.name}: no Temporal dev server among its child processes (see ${child.logFile})`);
+  const pid = findDescendantPid(child.pid, 'temporal');
+  if (pid === null) throw new Error(`${child.name}: no Temporal dev server among its descendants (see ${child.logFile})`);
   child.descendants.push({ pid, comm: 'temporal' });
   return pid;
 }

@@ -11,6 +11,8 @@ export const messageKey = (text: string) => `message:${text}`;
 
 export type Receiver = {
   url: string;
+  /** a URL whose answers come `ms` late (the arrival is still stamped when the request is in) */
+  slowUrl: (ms: number) => string;
   /** arrival times of every delivery, by MO id and by messageKey(text) */
   arrivals: Map<string, number[]>;
   /** deliveries whose body had no readable `id` */
@@ -52,11 +54,16 @@ export async function startReceiver(): Promise<Receiver> {
       } else {
         r.unreadable++;
       }
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      // `/delay/<ms>/…` answers that much later: a slow endpoint (a CRM), not a fault (lib/tenants.ts).
+      const delay = /^\/delay\/(\d{1,5})\//.exec(req.url ?? '');
+      const answer = () => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      if (delay) setTimeout(answer, Number(delay[1]));
+      else answer();
     });
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mo`;
+  r.slowUrl = (ms) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/delay/${ms}/mo`;
   r.waitFor = (id, timeoutMs) => {
     const first = r.arrivals.get(id)?.[0];
     if (first !== undefined) return Promise.resolve(first);
