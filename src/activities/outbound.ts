@@ -65,7 +65,7 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
       try {
         r = await sendSms(deps, {
           id: a.idempotencyKey, sid: a.sid, logId: a.logId, purpose: a.type,
-          sender: a.sender, to: a.to, body: a.body, route: a.route, templateId: a.templateId, ignoreOptOut: a.ignoreOptOut === true,
+          sender: a.sender, to: a.to, body: a.body, route: a.route, templateId: a.templateId, ignoreOptOut: a.ignoreOptOut === true, confirms: a.confirms,
         }, claimant());
       } catch (e) {
         await recordAttempt(a.logId, a.type, e instanceof Error ? e.message : String(e));

@@ -1,10 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 
-/** A body this large or larger is not read to keep its connection: the answer closes it. */
-export const DRAIN_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * A body this large or larger is not read to keep its connection: the answer closes it. A few
+ * times BODY_LIMIT_BYTES' default (an honest client that overshoots), and no more: an
+ * unauthenticated client must not make the server read much for nothing.
+ */
+export const DRAIN_MAX_BYTES = 4 * 1024 * 1024;
 /** Nor one that takes longer than this to arrive. */
-export const DRAIN_MAX_MS = 5_000;
+export const DRAIN_MAX_MS = 3_000;
 
 /**
  * An answer given before the body was read whole (a 413 on its Content-Length, a 401 before the
@@ -57,6 +61,8 @@ async function drain(body: ReadableStream<Uint8Array>, maxBytes: number, maxMs: 
   } catch {
     return false;
   } finally {
+    // Not cancelled when cut short: cancelling destroys the socket before the answer is
+    // written; the answer says Connection: close, and the server ends the socket after it.
     clearTimeout(timer);
   }
 }

@@ -22,6 +22,9 @@ export type ConsentEntry = {
   senders: string[];
 };
 
+/** The advisory lock a customer's consent changes are stored and applied under (hashtext of it). */
+export const consentLockKey = (sid: string, msisdn: string) => `sub:${sid}:${msisdn}`;
+
 export const directionOf = (change: SubscriptionChange): ConsentDirection => (change.kind === 'subscribe' ? 'opt_in' : 'opt_out');
 
 export function sendersOf(change: SubscriptionChange): string[] {

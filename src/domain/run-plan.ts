@@ -145,9 +145,9 @@ export function planRun(
       type: 'auto_reply', logId: m.id, sid: m.sid, idempotencyKey: key('auto_reply'),
       sender: reply.sender, to: m.source, body: fitSms(render(reply.message, vars, 'text')),
       route: reply.route ?? null, templateId: reply.template_id ?? null, at,
-      // SPEC §5.1: the opt-out counts from the MO's acknowledgement; the reply of the MO that
-      // opts out is its confirmation, sent as a standard STOP's is.
-      ...(m.unsubscribe ? { ignoreOptOut: true } : {}),
+      // SPEC §5.1: the opt-out counts from the MO's acknowledgement; the instant reply of the MO
+      // that opts out is its confirmation, which that one change does not stop.
+      ...(m.unsubscribe && !at ? { confirms: m.id } : {}),
     };
     actions.push({ type: 'auto_reply', status: at ? 'scheduled' : 'pending', detail: at ? { scheduled_at: at } : {} });
   }

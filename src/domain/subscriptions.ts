@@ -10,9 +10,9 @@ export type SubscriptionState = { sender_id: string; status: 'subscribed' | 'uns
 export type ChangeOrder = { seq: number };
 
 /** A stored row: its state and the ledger entry that last changed it (0: before the ledger). */
-export type StoredSubscription = SubscriptionState & { changed_seq: number | string };
+export type StoredSubscription = SubscriptionState & { changed_entry: number | string };
 
-const later = (row: StoredSubscription, than: ChangeOrder) => Number(row.changed_seq) > than.seq;
+const later = (row: StoredSubscription, than: ChangeOrder) => Number(row.changed_entry) > than.seq;
 
 export type SubscriptionChange =
   | { kind: 'subscribe' }
@@ -57,7 +57,7 @@ export function effectiveStates(stored: StoredSubscription[], pending: { seq: nu
   let rows = stored.map((r) => ({ ...r }));
   for (const p of [...pending].sort((a, b) => a.seq - b.seq)) {
     for (const w of subscriptionWrites(p.change, rows, { seq: p.seq })) {
-      rows = [...rows.filter((r) => r.sender_id !== w.sender_id), { ...w, changed_seq: p.seq }];
+      rows = [...rows.filter((r) => r.sender_id !== w.sender_id), { ...w, changed_entry: p.seq }];
     }
   }
   return rows.map(({ sender_id, status }) => ({ sender_id, status }));

@@ -1,5 +1,5 @@
 import type { Sql } from '../db/sql.js';
-import type { ConsentChannel, ConsentEntry } from '../domain/consent.js';
+import { consentLockKey, type ConsentChannel, type ConsentEntry } from '../domain/consent.js';
 
 /** One matched MO as ingest stores it. */
 export type NewMessage = {
@@ -104,11 +104,24 @@ function settle(batch: Pending[], results: Map<string, WriteResult>): void {
  * CTE's snapshot does not include the rows it inserts, so only earlier statements' rows count).
  */
 async function insertMessages(sql: Sql, ms: NewMessage[]): Promise<Map<string, WriteResult>> {
-  const col = <T>(f: (m: NewMessage) => T) => ms.map(f);
   // SPEC §5.1: each consent change beside its message, by the message's place in the batch.
   const consent = ms.flatMap((m, i) => (m.consent ?? []).map((c) => ({
     ord: i + 1, sid: c.sid, msisdn: c.msisdn, direction: c.direction, senders: c.senders, keyword: m.keyword, channel: m.channel ?? 'http', via_number: m.recipient,
   })));
+  if (consent.length === 0) return insertStatement(sql, ms, consent);
+  // A ledger entry's id is its place in arrival order: it must be taken and committed while no
+  // other process stores a change of the same customer, or a STOP given id 10 and committed
+  // after a START given 11 would be outranked by it. The customers' locks (applyConsent's), in
+  // one order, for the statement's transaction; only batches that carry a change take them.
+  return sql.begin(async (tx) => {
+    const keys = [...new Set(consent.map((c) => consentLockKey(c.sid, c.msisdn)))].sort();
+    await tx`SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(${keys}::text[]) WITH ORDINALITY AS t (k, i) ORDER BY i`;
+    return insertStatement(tx as unknown as Sql, ms, consent);
+  });
+}
+
+async function insertStatement(sql: Sql, ms: NewMessage[], consent: Record<string, unknown>[]): Promise<Map<string, WriteResult>> {
+  const col = <T>(f: (m: NewMessage) => T) => ms.map(f);
   const rows = await sql<(StoredMessage & { older: string | null })[]>`
     WITH input AS (
       SELECT * FROM unnest(
@@ -136,8 +149,9 @@ async function insertMessages(sql: Sql, ms: NewMessage[]): Promise<Map<string, W
       SELECT c.sid, c.msisdn, c.direction, c.senders, 'mo', ins.id, c.keyword, c.channel, c.via_number
       FROM jsonb_to_recordset(${consent.length ? sql.json(consent as never) : null}::jsonb)
            AS c (ord int, sid text, msisdn text, direction text, senders text[], keyword text, channel text, via_number text)
-      JOIN input ON input.ord = c.ord
-      JOIN ins ON ins.id = input.id
+      -- The same carrier id twice in one batch is stored once: only its first copy's change counts.
+      JOIN (SELECT DISTINCT ON (id) id, ord FROM input ORDER BY id, ord) first ON first.ord = c.ord
+      JOIN ins ON ins.id = first.id
       ORDER BY c.ord, c.sid
     )
     SELECT ins.id, ins.seq, ins.sid, ins.recipient, ins.keyword, ins.outcome, ins.config_id, ins.workflow_id,

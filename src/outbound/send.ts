@@ -24,6 +24,8 @@ export type SmsSend = {
   sender: string; to: string; body: string; route: string | null; templateId: string | null;
   /** a standard keyword's confirmation (SPEC §3.7): carriers expect it even to a customer who opted out */
   ignoreOptOut?: boolean;
+  /** the MO whose own opt-out this SMS confirms: its change alone is not held against it */
+  confirms?: string;
 };
 
 export type SendOutcome = { outcome: 'sent' | 'already_sent' | 'opted_out'; row: OutboxRow | null };
@@ -96,8 +98,8 @@ async function whileClaimed<T>(sql: Sql, id: string, who: Claimant, call: () => 
 }
 
 /** SPEC §5.1: what the customer consents to now, their opt-outs still queued for their runs included. */
-export function subscriptionStates(sql: Sql, sid: string, msisdn: string): Promise<SubscriptionState[]> {
-  return consentStates(sql, sid, msisdn);
+export function subscriptionStates(sql: Sql, sid: string, msisdn: string, except?: string): Promise<SubscriptionState[]> {
+  return consentStates(sql, sid, msisdn, except);
 }
 
 /**
@@ -134,7 +136,7 @@ async function sendSmsOnce(deps: SmsDeps, s: SmsSend, who: Claimant): Promise<Se
   const { sql } = deps;
   const [[existing], states] = await Promise.all([
     sql<OutboxRow[]>`SELECT * FROM outbox WHERE id = ${s.id}`,
-    s.ignoreOptOut || !s.sid ? [] : subscriptionStates(sql, s.sid, s.to),
+    s.ignoreOptOut || !s.sid ? [] : subscriptionStates(sql, s.sid, s.to, s.confirms),
   ]);
   if (existing && DONE.has(existing.status)) return { outcome: 'already_sent', row: existing };
   if (isOptedOut(states, s.sender)) return { outcome: 'opted_out', row: null };

@@ -9,6 +9,7 @@
 // argv[2] is JSON: { command, args, uid?, gid?, stopSignal, graceMs, pidFile? }.
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 
 const spec = JSON.parse(process.argv[2]);
 const child = spawn(spec.command, spec.args, {
@@ -35,11 +36,12 @@ child.once('spawn', () => {
 });
 child.once('error', (e) => {
   process.stderr.write(`keeper: ${spec.command}: ${e.message}\n`);
-  process.exit(127);
+  // As a shell says it: 127 not found, 126 found but not runnable.
+  process.exit(e.code === 'ENOENT' ? 127 : 126);
 });
 child.once('exit', (code, signal) => {
   if (spec.pidFile) rmSync(spec.pidFile, { force: true });
-  process.exit(code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : 1));
+  process.exit(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1));
 });
 
 // The terminal's signals are not for us (we are in our own group, but a `kill` of the whole

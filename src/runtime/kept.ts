@@ -58,7 +58,8 @@ export function spawnKept(spec: KeptSpec): Kept {
 /**
  * A child an earlier start left running (its keeper killed with it, the pid file still there,
  * the process alive and its command line naming `marker`): stopped before this start runs its
- * own. Returns the pid it stopped, or null. Waits at most `graceMs`, then kills it.
+ * own. One whose keeper still lives belongs to a start that is running: left alone. Returns
+ * the pid it stopped, or null. Waits at most `graceMs`, then kills it.
  */
 export async function reapStale(pidFile: string, marker: string, signal: NodeJS.Signals, graceMs: number): Promise<number | null> {
   let pid: number;
@@ -69,6 +70,10 @@ export async function reapStale(pidFile: string, marker: string, signal: NodeJS.
   }
   if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) return null;
   if (!commandLine(pid)?.includes(marker)) return null;
+  // Still kept: another start (or `npm run migrate`) is using this data dir now. Left running;
+  // this start then fails on its port or lock, saying so, instead of stopping the other's.
+  const parent = parentOf(pid);
+  if (parent !== null && commandLine(parent)?.includes(KEEPER)) return null;
   try {
     process.kill(pid, signal);
   } catch {
@@ -85,6 +90,15 @@ export async function reapStale(pidFile: string, marker: string, signal: NodeJS.
     while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
   }
   return pid;
+}
+
+function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
 }
 
 function commandLine(pid: number): string | null {

@@ -103,6 +103,11 @@ export type SmsAction = {
   templateId: string | null;
   /** a standard keyword's confirmation (SPEC §3.7): sent whatever the customer opted out of */
   ignoreOptOut?: boolean;
+  /**
+   * The MO whose opt-out this instant reply confirms (a configuration with `unsubscribe`): that
+   * MO's own change is not held against it, every other opt-out is (SPEC §5.1).
+   */
+  confirms?: string;
 };
 
 export type EmailAction = { logId: string; sid: string; idempotencyKey: string; to: string[]; subject: string; text: string };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { effectiveStates, isOptedOut, subscriptionWrites, type StoredSubscription, type SubscriptionChange } from '../../src/domain/subscriptions.js';
 
 // `seq` is the arrival order (the consent ledger entry's id), the only order there is.
-const row = (sender_id: string, status: 'subscribed' | 'unsubscribed', seq: number): StoredSubscription => ({ sender_id, status, changed_seq: seq });
+const row = (sender_id: string, status: 'subscribed' | 'unsubscribed', seq: number): StoredSubscription => ({ sender_id, status, changed_entry: seq });
 const o = (seq: number) => ({ seq });
 
 describe('isOptedOut', () => {
@@ -47,9 +47,9 @@ describe('subscriptionWrites', () => {
     ]);
   });
 
-  it('reads a stored changed_seq given as text (bigint) as a number', () => {
-    expect(subscriptionWrites({ kind: 'subscribe' }, [{ sender_id: '*', status: 'unsubscribed', changed_seq: '10' }], o(9))).toEqual([]);
-    expect(subscriptionWrites({ kind: 'subscribe' }, [{ sender_id: '*', status: 'unsubscribed', changed_seq: '10' }], o(11))).toHaveLength(1);
+  it('reads a stored changed_entry given as text (bigint) as a number', () => {
+    expect(subscriptionWrites({ kind: 'subscribe' }, [{ sender_id: '*', status: 'unsubscribed', changed_entry: '10' }], o(9))).toEqual([]);
+    expect(subscriptionWrites({ kind: 'subscribe' }, [{ sender_id: '*', status: 'unsubscribed', changed_entry: '10' }], o(11))).toHaveLength(1);
   });
 });
 

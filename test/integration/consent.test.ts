@@ -3,7 +3,8 @@
 // is in the consent ledger, naming the MO that caused it. Real PostgreSQL and Temporal.
 import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { applyConsent } from '../../src/consent/ledger.js';
+import { applyConsent, LATE_SUPERSEDED, recordLateEntry } from '../../src/consent/ledger.js';
+import { MessageWriter, type NewMessage } from '../../src/ingest/writer.js';
 import { Harness, randomId, type Account } from '../helpers/harness.js';
 import { temporalSuite } from '../helpers/suite.js';
 
@@ -149,5 +150,56 @@ describe('a STOP counts from its acknowledgement', () => {
     expect((await sendTo(a, to)).status).toBe(403);
     expect((await a.call('POST', '/messages', { to, sender: 'BETA', body: 'x' })).status).toBe(201);
     expect(await history(a, to)).toEqual([expect.objectContaining({ direction: 'opt_out', senders: ['ALPHA'], keyword: 'LEAVE', log_id: quit.body.id })]);
+  });
+
+  it('the instant auto reply of a configuration that opts out confirms its own change only', async () => {
+    const ctx = s.h.context();
+    const a = await ctx.account({ senders: ['ALPHA', 'BETA'] });
+    await a.config({ keyword: 'LEAVE', unsubscribe: { scope: 'configured', senders: ['ALPHA'] }, auto_reply: { sender: 'ALPHA', message: 'You left ALPHA' } });
+    const fresh = customer();
+    const stopped = customer();
+    await ctx.withWorker(async () => {
+      // A customer who opted out of everything before is not written to by LEAVE's reply.
+      const stop = await a.send('STOP', { source: stopped });
+      await ctx.result(stop.body.workflow_id);
+      const leaveStopped = await a.send('LEAVE', { source: stopped });
+      expect((await ctx.result(leaveStopped.body.workflow_id)).actions).toMatchObject({ auto_reply: 'skipped', unsubscribe: 'succeeded' });
+      // One who had not gets the confirmation of this opt-out, from the sender it opts out of.
+      const leaveFresh = await a.send('LEAVE', { source: fresh });
+      expect((await ctx.result(leaveFresh.body.workflow_id)).actions).toMatchObject({ auto_reply: 'succeeded', unsubscribe: 'succeeded' });
+    });
+    expect((await sendTo(a, fresh)).status).toBe(403);
+  });
+
+  it('stores the same carrier id twice in one batch once, with one ledger entry', async () => {
+    const ctx = s.h.context();
+    const a = await ctx.account({ senders: ['ALPHA'] });
+    const writer = new MessageWriter(s.h.sql);
+    const to = customer();
+    const base = (id: string, message: string): NewMessage => ({
+      id, sid: a.sid, source: to, recipient: a.number, message, operator: null, circle: null, receivedAt: new Date(), keyword: 'STOP',
+      outcome: 'standard', configId: null, matchedWords: 1, workflowId: `mo-${id}`, needsRun: false, notes: [], gatewayId: null,
+      consent: [{ sid: a.sid, msisdn: to, direction: 'opt_out', senders: ['*'] }], channel: 'http',
+    });
+    const dup = randomId('dup');
+    // The first write holds the writer, so the two copies behind it go in one batch.
+    const [first, one, two] = await Promise.all([writer.write(base(randomId('lead'), 'STOP')), writer.write(base(dup, 'STOP')), writer.write(base(dup, 'STOP'))]);
+    expect([first.inserted, one.inserted, two.inserted]).toEqual([true, true, false]);
+    const [row] = await s.h.sql`SELECT count(*)::int AS n FROM consent_ledger WHERE log_id = ${dup}`;
+    expect(row!.n).toBe(1);
+  });
+
+  it('an MO stored before the ledger records no change over a later one of the same customer', async () => {
+    const ctx = s.h.context();
+    const a = await ctx.account({ senders: ['ALPHA'] });
+    const to = customer();
+    // A START stored by the version before the ledger: no entry; its run has not run yet.
+    const old = randomId('old');
+    await s.h.sql`INSERT INTO inbound_messages (id, sid, source, recipient, message, received_at, outcome, keyword, workflow_id, dispatch_state)
+                  VALUES (${old}, ${a.sid}, ${to}, ${a.number}, 'START', now(), 'standard', 'START', ${'mo-' + old}, 'started')`;
+    expect((await a.send('STOP', { source: to })).status).toBe(202);
+    await recordLateEntry(s.h.sql, { sid: a.sid, msisdn: to, direction: 'opt_in', senders: ['*'], logId: old, viaNumber: a.number });
+    expect(await applyConsent(s.h.sql, old, a.sid)).toMatchObject({ status: 'skipped', reason: LATE_SUPERSEDED });
+    expect((await sendTo(a, to)).status).toBe(403);
   });
 });

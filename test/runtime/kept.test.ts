@@ -80,6 +80,17 @@ describe('reapStale', () => {
     expect(alive(orphan.pid!)).toBe(false);
   });
 
+  it('leaves alone a child whose keeper still lives: another start is using it', async () => {
+    const marker = join(dir, 'marker-live');
+    const pidFile = join(dir, 'f.pid');
+    const kept = spawnKept({ command: 'sh', args: ['-c', 'sleep 300; : "$0"', marker], stopSignal: 'SIGTERM', graceMs: 5000, pidFile });
+    await eventually('the pid file', async () => existsSync(pidFile));
+    const pid = pidIn(pidFile);
+    expect(await reapStale(pidFile, marker, 'SIGTERM', 1000)).toBeNull();
+    expect(alive(pid)).toBe(true);
+    await kept.stop();
+  });
+
   it('leaves alone a pid that names something else, and a missing pid file', async () => {
     const other = spawn('sleep', ['300'], { stdio: 'ignore' });
     const pidFile = join(dir, 'e.pid');

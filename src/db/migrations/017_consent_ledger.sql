@@ -29,5 +29,8 @@ CREATE INDEX consent_ledger_customer ON consent_ledger (sid, msisdn, id);
 CREATE INDEX consent_ledger_pending ON consent_ledger (sid, msisdn, id) WHERE status = 'pending';
 CREATE INDEX consent_ledger_account ON consent_ledger (sid, id);
 
--- Rows changed before the ledger came before every entry in it.
-UPDATE subscriptions SET changed_seq = 0;
+-- The entry that last changed a row: its place in arrival order. Its own column, not
+-- changed_seq: a worker of the version before, still running during a rolling upgrade, keeps
+-- writing changed_seq (an MO's seq, in the millions), which must not outrank the ledger's ids.
+-- Rows changed before the ledger came before every entry in it (0).
+ALTER TABLE subscriptions ADD COLUMN changed_entry bigint NOT NULL DEFAULT 0;
