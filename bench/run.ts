@@ -7,14 +7,20 @@
 //            fresh database), with two keywords: WIN (webhook only) and MIX (SMS reply,
 //            email forward and webhook); then WIN again, its MOs sent as deliver_sm by a local
 //            SMSC the service binds to (SMPP ingest)
-// and prints one column per scenario, the service's ratios to the references, and the targets.
+// and prints one column per scenario, the service's ratios to the references, and the targets;
+// then the data-growth scenario (lib/growth.ts): 1,000,000 MOs in one account, loaded with SQL,
+// and the API's reads timed against their targets.
 // Everything binds and calls 127.0.0.1 only; every wait is bounded, and the whole run is
 // killed after BENCH_TIMEOUT_MINUTES. bench/README.md explains how to read the figures.
 //
-// Knobs: BENCH_MESSAGES (3000), BENCH_CONCURRENCY (64), BENCH_ONLY (relay,ceiling,service),
+// Knobs: BENCH_MESSAGES (3000), BENCH_CONCURRENCY (64), BENCH_ONLY or --only (relay,ceiling,service,growth),
+// BENCH_GROWTH_MESSAGES (1000000), BENCH_GROWTH_REPS (5),
 // BENCH_WARMUP (500 unmeasured MOs per system first), BENCH_OUT (bench/last-result.json), BENCH_TIMEOUT_MINUTES (15), BENCH_PG_URL (the database
 // the bench's own one is created next to; default the local test database), BENCH_KEEP_TMP=1
-// (keep the children's logs and data), TEMPORAL_CLI_PATH, BENCH_CEILING_WORKER_OPTIONS.
+// (keep the children's logs and data), TEMPORAL_CLI_PATH, BENCH_CEILING_WORKER_OPTIONS,
+// BENCH_CLIENT (http: Node's http.Agent; undici: an undici Pool), BENCH_TENANTS (1; 0 skips the
+// two-tenant scenario, `only` runs it alone on the service), BENCH_TENANT_FLOOD (1500),
+// BENCH_TENANT_SLOW_MS (3000).
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
@@ -23,7 +29,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { matchMessage, type KeywordCandidate } from '../src/domain/matching.js';
 import { sampleHistories, spread } from './lib/history.js';
-import { burst, byId, countDeliveries, drain, httpSend, idle, makeMos, openPool, pct, type KeyOf, type Send } from './lib/load.js';
+import { agentSend, burst, byId, countDeliveries, drain, httpSend, idle, makeMos, openPool, pct, type KeyOf, type Send } from './lib/load.js';
+import { formatTenants, runTenants, type TenantsResult } from './lib/tenants.js';
 import {
   adoptTemporalDevServer,
   CLK_TCK,
@@ -37,6 +44,7 @@ import {
 } from './lib/proc.js';
 import { messageKey, startReceiver, type Receiver } from './lib/receiver.js';
 import { formatJudgement, formatTable, judge, type Cpu, type ScenarioResult } from './lib/report.js';
+import { formatGrowth, GROWTH_SHAPE, growthVerdicts, loadGrowth, setUpGrowthAccount, timeReads, type GrowthResult } from './lib/growth.js';
 import { checkOutbox, createDatabase, setUpAccount, startSmtpSink } from './lib/service.js';
 import { connectService, startSmsc } from './lib/smsc.js';
 
@@ -50,14 +58,31 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 500);
 const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 64);
 const SYSTEMS = ['relay', 'ceiling', 'service'] as const;
 type SystemName = (typeof SYSTEMS)[number];
-const ONLY = new Set((process.env.BENCH_ONLY ?? SYSTEMS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
-for (const s of ONLY) if (!(SYSTEMS as readonly string[]).includes(s)) throw new Error(`BENCH_ONLY: unknown system "${s}" (relay, ceiling, service)`);
+/** The systems, then the data-growth scenario (its own service and database). */
+const PARTS = [...SYSTEMS, 'growth'] as const;
+/** `--only growth` or `--only=relay,service` on the command line, else BENCH_ONLY. */
+const onlyArg = (() => {
+  const at = process.argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  return at < 0 ? undefined : process.argv[at]!.includes('=') ? process.argv[at]!.split('=')[1] : process.argv[at + 1];
+})();
+const ONLY = new Set((onlyArg ?? process.env.BENCH_ONLY ?? PARTS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+for (const s of ONLY) if (!(PARTS as readonly string[]).includes(s)) throw new Error(`BENCH_ONLY / --only: unknown part "${s}" (${PARTS.join(', ')})`);
+const GROWTH = { ...GROWTH_SHAPE, messages: intEnv('BENCH_GROWTH_MESSAGES', GROWTH_SHAPE.messages) };
+const GROWTH_REPS = intEnv('BENCH_GROWTH_REPS', 5);
+/** the growth account's two numbers: the second takes a tenth of its MOs */
+const GROWTH_NUMBERS = { main: '+15555550200', second: '+15555550201' };
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const OUT = resolve(REPO, process.env.BENCH_OUT ?? 'bench/last-result.json');
-const TIMEOUT_MS = intEnv('BENCH_TIMEOUT_MINUTES', 15) * 60_000;
+const TIMEOUT_MS = intEnv('BENCH_TIMEOUT_MINUTES', 30) * 60_000;
 const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const KEEP_TMP = process.env.BENCH_KEEP_TMP === '1';
 const CLI = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
+/** the load generator's HTTP client: Node's http.Agent (the plain one a carrier's client is), or an undici Pool */
+const CLIENT = process.env.BENCH_CLIENT === 'undici' ? 'undici' : 'http';
+/** the two-tenant scenario after the service's own (lib/tenants.ts); BENCH_TENANTS=0 skips it */
+const TENANTS = process.env.BENCH_TENANTS !== '0';
+const TENANT_FLOOD = intEnv('BENCH_TENANT_FLOOD', 1500);
+const TENANT_SLOW_MS = intEnv('BENCH_TENANT_SLOW_MS', 3000);
 const TOKENS = { admin: 'bench-admin-token', ingest: 'bench-ingest-token' };
 /** the business's US long code; customers are +15551000000 … (lib/load.ts) */
 const NUMBER = '+15555550100';
@@ -239,6 +264,44 @@ async function fetchStats(base: string): Promise<Record<string, number>> {
 
 const STARTERS: Record<SystemName, (ctx: Ctx) => Promise<System>> = { relay: startRelay, ceiling: startCeiling, service: startService };
 
+/**
+ * The data-growth scenario: the service as `npm start` runs it, on a fresh database of its
+ * own, the account set up through the API, then GROWTH MOs (and their deliveries, outbox
+ * rows and consent changes) loaded straight into the database with SQL, and each read timed
+ * through the HTTP API (lib/growth.ts). RETENTION_DAYS is past the history's 120 days, so
+ * that the retention schedule prunes none of it while it is measured.
+ */
+async function runGrowth(ctx: Ctx): Promise<GrowthResult> {
+  const db = await createDatabase(PG_ADMIN_URL);
+  cleanups.push(db.drop);
+  const [port, devPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  say(`growth: database ${db.name}; starting src/main.ts`);
+  const child = await startChild({
+    name: 'service (growth)', script: 'src/main.ts', cwd: REPO, logFile: join(ctx.tmp, 'growth.log'),
+    env: childEnv({
+      DATA_DIR: join(ctx.tmp, 'growth'), DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1',
+      TEMPORAL_DEV_PORT: String(devPort), TEMPORAL_DEV_UI_PORT: String(uiPort), TEMPORAL_CLI_PATH: CLI,
+      ADMIN_TOKEN: TOKENS.admin, INGEST_TOKEN: TOKENS.ingest, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', RETENTION_DAYS: '3650', TEMPORAL_METRICS_PORT: '0',
+    }),
+    ready: READY, readyTimeoutMs: 180_000, stopTimeoutMs: 60_000,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const account = await setUpGrowthAccount(base, TOKENS.admin, GROWTH_NUMBERS, GROWTH.keywords);
+    say(`growth: account ${account.sid}; loading ${GROWTH.messages.toLocaleString('en-US')} MOs with SQL`);
+    const load = await loadGrowth(db.url, account, GROWTH);
+    say(`growth: loaded in ${load.seconds.toFixed(1)} s (${JSON.stringify(load.rows)}); timing the reads, ${GROWTH_REPS} times each`);
+    const timed = await timeReads(base, account, load, GROWTH_REPS, say);
+    return { shape: GROWTH, load, repetitions: GROWTH_REPS, ...timed };
+  } catch (e) {
+    throw new Error(`growth: ${e instanceof Error ? e.message : String(e)} (log: ${child.logFile})`, { cause: e });
+  } finally {
+    say('growth: stopping');
+    await child.stop();
+    found.logs.growth = await scanLog(child.logFile);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 type CpuReading = { process: number | null; temporal: number | null; postgres: Map<number, number> | null; bench: number };
@@ -272,13 +335,13 @@ function cpuPer1000(a: CpuReading, b: CpuReading, messages: number): Cpu {
 async function warmUp(sys: System, receiver: Receiver): Promise<void> {
   if (WARMUP === 0) return;
   const mos = makeMos('warmup', 0, WARMUP, NUMBER, 'WARMUP');
-  const pool = openPool(sys.base, CONCURRENCY);
+  const client = httpClient(sys.base, CONCURRENCY);
   try {
     say(`${sys.name}: warm-up, ${WARMUP} MOs (not measured)`);
-    await burst(httpSend(pool, TOKENS.ingest), mos, CONCURRENCY);
+    await burst(client.send, mos, CONCURRENCY);
     if (sys.name !== 'service') await drain(receiver, mos.map((m) => m.id), DRAIN);
   } finally {
-    await pool.close();
+    await client.close();
   }
   await settle(sys);
 }
@@ -311,9 +374,16 @@ type Front = {
   close: () => Promise<void>;
 };
 
+/** POST /v1/inbound over `connections` keep-alive connections, with the client BENCH_CLIENT names. */
+function httpClient(base: string, connections: number): { send: Send; close: () => Promise<void> } {
+  if (CLIENT === 'http') return agentSend(base, TOKENS.ingest, connections);
+  const pool = openPool(base, connections);
+  return { send: httpSend(pool, TOKENS.ingest), close: () => pool.close() };
+}
+
 function httpFront(sys: System): Front {
-  const pool = openPool(sys.base, CONCURRENCY);
-  return { send: httpSend(pool, TOKENS.ingest), key: byId, stats: null, close: () => pool.close() };
+  const client = httpClient(sys.base, CONCURRENCY);
+  return { send: client.send, key: byId, stats: null, close: client.close };
 }
 
 /**
@@ -437,7 +507,8 @@ function describeRun() {
     uncommittedFiles: sh('git', ['status', '--porcelain'])?.split('\n').filter(Boolean).length ?? null,
     messages: N,
     concurrency: CONCURRENCY,
-    systems: SYSTEMS.filter((s) => ONLY.has(s)),
+    client: CLIENT,
+    systems: PARTS.filter((s) => ONLY.has(s)),
   };
 }
 
@@ -446,7 +517,9 @@ const found = {
   run: describeRun(),
   matchingPerSecond: 0,
   results: [] as ScenarioResult[],
-  logs: {} as Partial<Record<SystemName, LogFindings>>,
+  tenants: null as TenantsResult | null,
+  logs: {} as Partial<Record<SystemName | 'growth', LogFindings>>,
+  growth: null as GrowthResult | null,
   tmp: null as string | null,
   receiver: null as Receiver | null,
   /** why the run did not finish; its children's logs are then kept */
@@ -472,7 +545,20 @@ async function main(): Promise<void> {
     say(`${name}: ready (pid ${sys.child.pid}${sys.temporal ? `, Temporal dev server pid ${sys.temporal.pid}` : ''})`);
     try {
       await warmUp(sys, receiver);
-      for (const sc of sys.scenarios) found.results.push(await runScenario(sys, sc, receiver));
+      const tenantsOnly = name === 'service' && process.env.BENCH_TENANTS === 'only';
+      if (!tenantsOnly) for (const sc of sys.scenarios) found.results.push(await runScenario(sys, sc, receiver));
+      if (name === 'service' && TENANTS) {
+        const [flood, singles] = [httpClient(sys.base, CONCURRENCY), httpClient(sys.base, 4)];
+        try {
+          found.tenants = await runTenants({
+            base: sys.base, adminToken: TOKENS.admin, receiver, send: flood.send, sendB: singles.send,
+            concurrency: CONCURRENCY, say, floodCount: TENANT_FLOOD, slowMs: TENANT_SLOW_MS,
+          });
+        } finally {
+          await flood.close();
+          await singles.close();
+        }
+      }
     } catch (e) {
       throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)} (log: ${sys.child.logFile})`, { cause: e });
     } finally {
@@ -481,6 +567,7 @@ async function main(): Promise<void> {
       found.logs[name] = await scanLog(sys.child.logFile);
     }
   }
+  if (ONLY.has('growth')) found.growth = await runGrowth(ctx);
 }
 
 let reported: Promise<void> | null = null;
@@ -492,9 +579,18 @@ function report(failure: string | null): Promise<void> {
     console.log('');
     if (results.length) console.log(formatTable(results));
     const judgement = judge(results);
+    if (found.growth) {
+      console.log('');
+      console.log(formatGrowth(found.growth));
+      judgement.verdicts.push(...growthVerdicts(found.growth));
+    }
     console.log('');
     console.log(formatJudgement(judgement));
     console.log('');
+    if (found.tenants) {
+      console.log(formatTenants(found.tenants));
+      console.log('');
+    }
     for (const [name, l] of Object.entries(logs)) {
       console.log(`${name} log: ${l.lines} lines, ${l.suspicious} mention an error, failure or warning${l.examples.length ? ':' : ''}`);
       for (const ex of l.examples) console.log(`    ${ex}`);

@@ -56,6 +56,11 @@ const envSchema = z.object({
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim().toLowerCase()))
     .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }).optional()),
+  // SPEC §5.2 "Fairness": each account's webhook and SMS provider calls in flight per worker
+  // process (0: no cap), and how long a first attempt may run locally before it goes on as a
+  // regular activity (docs/decisions.md, "Fair shares and slow endpoints").
+  OUTBOUND_CONCURRENCY_PER_ACCOUNT: count(8),
+  LOCAL_ATTEMPT_BUDGET_MS: number(1500),
   DISPATCH_INTERVAL_MS: number(2000),
   SHUTDOWN_TIMEOUT_SECONDS: number(30),
   // `npm run worker`'s /health and /ready; unset: none (several workers may share a host).
@@ -66,6 +71,9 @@ const envSchema = z.object({
     .pipe(z.number().int().min(1).max(65535).optional()),
   BODY_LIMIT_BYTES: number(1024 * 1024),
   RETENTION_DAYS: number(90),
+  // What one dry-run replay may read (issue 18): messages examined, and seconds spent.
+  DRY_RUN_MAX_MESSAGES: number(1_000_000),
+  DRY_RUN_MAX_SECONDS: number(8),
   SECRETS_KEY: optionalString,
   SECRETS_KEY_PREVIOUS: optionalString,
   PAYLOAD_KEY: optionalString,
@@ -129,6 +137,12 @@ export type Config = {
   webhookAllowPrivateNetworks: boolean;
   /** a callback profile is auto-disabled after this many failed deliveries in a row (docs/webhooks.md) */
   callbackProfiles: { disableAfterFailures: number };
+  /**
+   * The worker's fair share rules (SPEC §5.2): at most `concurrencyPerAccount` webhook and SMS
+   * provider calls of one account in flight per process (0: none), and `localBudgetMs` for a
+   * first attempt made locally before the call goes on as a regular activity.
+   */
+  outbound: { concurrencyPerAccount: number; localBudgetMs: number };
   dispatchIntervalMs: number;
   /** how long a stop (a signal) may take before the process exits anyway, non-zero */
   shutdownTimeoutMs: number;
@@ -137,6 +151,8 @@ export type Config = {
   deliveryReportWaitSeconds: number;
   /** the largest request body any route reads */
   bodyLimitBytes: number;
+  /** a dry run's replay stops after this many messages or seconds, and says how far it got */
+  dryRun: { maxMessages: number; maxSeconds: number };
   /** MOs, their actions, outbox rows and delivery attempts older than this are pruned */
   retentionDays: number;
   /**
@@ -213,12 +229,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true'
       : opts.localStack === true && !e.TEMPORAL_ADDRESS,
     callbackProfiles: { disableAfterFailures: Math.ceil(e.WEBHOOK_DISABLE_AFTER_FAILURES) },
+    outbound: { concurrencyPerAccount: e.OUTBOUND_CONCURRENCY_PER_ACCOUNT, localBudgetMs: e.LOCAL_ATTEMPT_BUDGET_MS },
     dispatchIntervalMs: e.DISPATCH_INTERVAL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     workerHealthPort: e.WORKER_HEALTH_PORT,
     deliveryReportWaitSeconds: e.DELIVERY_REPORT_WAIT_SECONDS,
     bodyLimitBytes: Math.floor(e.BODY_LIMIT_BYTES),
     retentionDays: e.RETENTION_DAYS,
+    dryRun: { maxMessages: Math.ceil(e.DRY_RUN_MAX_MESSAGES), maxSeconds: e.DRY_RUN_MAX_SECONDS },
     keys: {
       secrets: keyring(e.SECRETS_KEY, e.SECRETS_KEY_PREVIOUS, 'SECRETS_KEY'),
       payload: keyring(e.PAYLOAD_KEY, e.PAYLOAD_KEY_PREVIOUS, 'PAYLOAD_KEY'),

@@ -3,6 +3,7 @@ import type { Sql } from '../db/sql.js';
 import type { Mailer } from '../outbound/mailer.js';
 import type { SmsProvider } from '../outbound/sms-providers.js';
 import { createOutboundActivities } from './outbound.js';
+import { AccountCalls, Handovers } from './outbound-calls.js';
 import { createRetentionActivities } from './retention.js';
 import { createRunActivities } from './run.js';
 import { createStartRun } from './start-run.js';
@@ -13,7 +14,9 @@ export type ActivityDeps = { sql: Sql; config: Config; sms: SmsProvider; mailer:
 /** Every activity the worker registers; workflows import this module's type only. */
 export function createActivities(deps: ActivityDeps) {
   const run = createRunActivities(deps);
-  const webhook = createWebhookActivities(deps);
-  const outbound = createOutboundActivities(deps);
+  // One cap per account over its webhook and SMS provider calls in this process (SPEC §5.2).
+  const shared = { calls: new AccountCalls(deps.config.outbound.concurrencyPerAccount), handovers: new Handovers() };
+  const webhook = createWebhookActivities({ ...deps, ...shared });
+  const outbound = createOutboundActivities({ ...deps, ...shared });
   return { ...run, ...webhook, ...outbound, ...createStartRun({ run, webhook, outbound }), ...createRetentionActivities(deps) };
 }

@@ -10,15 +10,39 @@ import { directionOf, sendersOf } from '../domain/consent.js';
 import { sendEmail, sendSms, type Claimant, type SendOutcome } from '../outbound/send.js';
 import type { SmsProvider } from '../outbound/sms-providers.js';
 import { errorTypes, type ActionType, type EmailAction, type SmsAction, type SubscriptionAction } from '../workflows/definitions.js';
+import { accountBusy, AccountCalls, Handovers, retryDelayAfterWaiting } from './outbound-calls.js';
 
-export type OutboundActivityDeps = { sql: Sql; config: Config; sms: SmsProvider; mailer: Mailer };
+export type OutboundActivityDeps = {
+  sql: Sql; config: Config; sms: SmsProvider; mailer: Mailer;
+  /** the process's cap on each account's calls in flight, shared with the webhooks */
+  calls?: AccountCalls;
+  handovers?: Handovers;
+};
 
 export type ActionResult = { status: 'succeeded' | 'skipped'; outboxId: string | null; reason: string | null };
 
-/** Permanent send errors stop the retries; anything else is retried by Temporal's policy. */
-function classify(e: unknown): never {
+/**
+ * Permanent send errors stop the retries; anything else is retried by Temporal's policy, its
+ * backoff counting only the attempts made (`turnedAway`: those turned away at the account's cap).
+ */
+function classify(e: unknown, turnedAway: number): never {
   if (e instanceof PermanentSendError) throw ApplicationFailure.nonRetryable(e.message, errorTypes.sendRejected);
-  throw e;
+  const backoff = retryDelayAfterWaiting(turnedAway);
+  if (backoff === undefined) throw e;
+  const err = e instanceof Error ? e : new Error(String(e));
+  throw ApplicationFailure.create({ message: err.message, type: err.name, nextRetryDelay: backoff, cause: err });
+}
+
+/** A regular attempt waiting for the send a local attempt handed over still heartbeats (heartbeatTimeout). */
+async function heartbeating<T>(call: Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), 2_000);
+  try {
+    return await call;
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /**
@@ -33,7 +57,7 @@ function claimant(): Claimant {
   return { attempt: ctx.info.attempt, alive: () => ctx.heartbeat() };
 }
 
-export function createOutboundActivities({ sql, config, sms, mailer }: OutboundActivityDeps) {
+export function createOutboundActivities({ sql, config, sms, mailer, calls = new AccountCalls(config.outbound.concurrencyPerAccount), handovers = new Handovers() }: OutboundActivityDeps) {
   const deps = { sql, sms, mailer, mailFrom: config.mailFrom };
 
   async function recordAttempt(logId: string, type: ActionType, error: string | null) {
@@ -55,23 +79,37 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
     return { status: 'succeeded', outboxId: r.row!.id, reason: null };
   }
 
+  /** One send attempt, recorded on its action. */
+  async function sendOnce(a: SmsAction, turnedAway: number): Promise<ActionResult> {
+    let r: SendOutcome;
+    try {
+      r = await sendSms(deps, {
+        id: a.idempotencyKey, sid: a.sid, logId: a.logId, purpose: a.type,
+        sender: a.sender, to: a.to, body: a.body, route: a.route, templateId: a.templateId, ignoreOptOut: a.ignoreOptOut === true, confirms: a.confirms,
+      }, claimant());
+    } catch (e) {
+      await recordAttempt(a.logId, a.type, e instanceof Error ? e.message : String(e));
+      classify(e, turnedAway);
+    }
+    return finish(a.logId, a.type, r);
+  }
+
   return {
     /**
      * Auto reply, expiry message or SMS forward: once per key, never to an opted-out customer
-     * (a standard keyword's confirmation excepted).
+     * (a standard keyword's confirmation excepted). SPEC §5.2: within the account's cap of
+     * calls in flight, and a local first attempt within its budget, as webhooks (activities/webhook.ts).
      */
     async sendSmsAction(a: SmsAction): Promise<ActionResult> {
-      let r: SendOutcome;
-      try {
-        r = await sendSms(deps, {
-          id: a.idempotencyKey, sid: a.sid, logId: a.logId, purpose: a.type,
-          sender: a.sender, to: a.to, body: a.body, route: a.route, templateId: a.templateId, ignoreOptOut: a.ignoreOptOut === true, confirms: a.confirms,
-        }, claimant());
-      } catch (e) {
-        await recordAttempt(a.logId, a.type, e instanceof Error ? e.message : String(e));
-        classify(e);
+      const ctx = Context.current();
+      if (!ctx.info.isLocal) {
+        const adopted = handovers.adopt<ActionResult>(a.idempotencyKey, ctx.cancellationSignal);
+        if (adopted) return heartbeating(adopted);
       }
-      return finish(a.logId, a.type, r);
+      const slot = calls.enter(a.sid, a.idempotencyKey);
+      if (!slot) throw accountBusy(a.sid!, calls.turnAway(a.sid!, a.idempotencyKey));
+      const call = sendOnce(a, slot.turnedAway).finally(slot.release);
+      return ctx.info.isLocal ? handovers.within(a.idempotencyKey, config.outbound.localBudgetMs, call) : call;
     },
 
     async sendEmailAction(a: EmailAction): Promise<ActionResult> {
@@ -80,7 +118,7 @@ export function createOutboundActivities({ sql, config, sms, mailer }: OutboundA
         r = await sendEmail(deps, { id: a.idempotencyKey, sid: a.sid, logId: a.logId, to: a.to, subject: a.subject, text: a.text }, claimant());
       } catch (e) {
         await recordAttempt(a.logId, 'forward_email', e instanceof Error ? e.message : String(e));
-        classify(e);
+        classify(e, 0);
       }
       return finish(a.logId, 'forward_email', r);
     },

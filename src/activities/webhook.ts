@@ -11,10 +11,17 @@ import { attemptHeaders, classifyResponse, retryAfterMs, webhookAttemptClass, ty
 import { metrics } from '../runtime/metrics.js';
 import { errorTypes, type DeliveryResult, type WebhookRequest } from '../workflows/definitions.js';
 import { createOutboundFetch, readCapped, refusalOf, type OutboundFetch } from './guarded-fetch.js';
+import { accountBusy, AccountCalls, Handovers, retryDelayAfterWaiting } from './outbound-calls.js';
 import { createTokenCache, TokenError } from './token-cache.js';
 import { loadDeliveryRequest } from './trigger.js';
 
-export type WebhookDeps = { sql: Sql; config: Pick<Config, 'webhook' | 'callbackProfiles' | 'webhookAllowPrivateNetworks' | 'keys'> };
+export type WebhookDeps = {
+  sql: Sql;
+  config: Pick<Config, 'webhook' | 'callbackProfiles' | 'webhookAllowPrivateNetworks' | 'keys' | 'outbound'>;
+  /** the process's cap on each account's calls in flight, shared with the SMS sends */
+  calls?: AccountCalls;
+  handovers?: Handovers;
+};
 
 /** How much of an endpoint's answer each attempt keeps. */
 export const RESPONSE_HEAD_BYTES = 512;
@@ -51,26 +58,60 @@ type ProfileRow = {
   signing_secret: string; previous_signing_secret: string | null; previous_secret_until: Date | null;
 };
 
-export function createWebhookActivities({ sql, config }: WebhookDeps) {
+export function createWebhookActivities({ sql, config, calls = new AccountCalls(config.outbound.concurrencyPerAccount), handovers = new Handovers() }: WebhookDeps) {
   const http = createOutboundFetch({ allowPrivateNetworks: config.webhookAllowPrivateNetworks });
   const tokens = createTokenCache({ timeoutSeconds: config.webhook.timeoutSeconds, fetch: http });
 
   /** Records the attempt, then answers Temporal: return (done) or throw (retry or stop). */
-  async function settle(req: WebhookRequest, s: Sent, verdict: DeliveryVerdict): Promise<DeliveryResult> {
+  async function settle(req: WebhookRequest, s: Sent, verdict: DeliveryVerdict, turnedAway: number): Promise<DeliveryResult> {
     const error = verdict !== 'delivered' && !s.error ? `HTTP ${s.statusCode}` : s.error;
     await recordAttempt(sql, req, { ...s, error }, verdict);
     if (verdict === 'delivered') return { status: 'succeeded', statusCode: s.statusCode! };
     if (verdict === 'reject') {
       throw ApplicationFailure.nonRetryable(s.statusCode ? `webhook answered ${s.statusCode}` : error!, errorTypes.webhookRejected);
     }
-    // A 429 or 503 may say when to come back; otherwise the policy's backoff applies.
+    // A 429 or 503 may say when to come back; otherwise the policy's backoff applies, counting
+    // only the attempts made (not those turned away at the account's cap).
     const wait = retryAfterMs(s.statusCode, s.retryAfter ?? null, new Date());
+    const backoff = wait ?? retryDelayAfterWaiting(turnedAway);
     throw ApplicationFailure.create({
       message: `webhook attempt ${Context.current().info.attempt} failed: ${error}`,
       type: errorTypes.webhookRetryable,
       // Also in the details: a first attempt made as a local activity hands it to the workflow.
-      ...(wait !== null ? { nextRetryDelay: wait, details: [wait] } : {}),
+      ...(wait !== null ? { nextRetryDelay: wait, details: [wait] } : backoff !== undefined ? { nextRetryDelay: backoff } : {}),
     });
+  }
+
+  /** One attempt's requests, from reading its target to recording what came of it. */
+  async function attempt(req: WebhookRequest, abort: AbortSignal, turnedAway: number): Promise<DeliveryResult> {
+    const target = await loadTarget(sql, requireKeyring(config.keys.secrets, 'SECRETS_KEY'), req);
+    if ('skip' in target) {
+      await markSkipped(sql, req, target.skip);
+      return { status: 'skipped', reason: target.skip };
+    }
+    const auth = target.auth;
+    let token = '';
+    for (let refreshed = false; ; refreshed = true) {
+      if (auth?.type === 'advanced') {
+        try {
+          token = await tokens.get(req.profileId!, auth);
+        } catch (e) {
+          if (!(e instanceof TokenError)) throw e;
+          countAttempt('token_error');
+          return settle(req, { statusCode: null, error: e.message, head: null, latencyMs: 0 }, e.verdict, turnedAway);
+        }
+      }
+      const sent = await send(http, req, target, token, config.webhook.timeoutSeconds, abort);
+      countAttempt(sent);
+      if (sent.statusCode === 401 && auth?.type === 'advanced' && !refreshed) {
+        // The token may have been revoked or expired early: one fresh token, one more request.
+        await recordAttempt(sql, req, { ...sent, error: 'HTTP 401: token refused, fetching a new one' }, 'retry');
+        tokens.invalidate(req.profileId!, auth, token);
+        continue;
+      }
+      // A refused address stays refused: no later attempt would do better.
+      return settle(req, sent, sent.refused ? 'reject' : classifyResponse(sent.statusCode), turnedAway);
+    }
   }
 
   return {
@@ -78,36 +119,23 @@ export function createWebhookActivities({ sql, config }: WebhookDeps) {
      * One delivery attempt. Every request to the endpoint is recorded; the verdict decides
      * whether Temporal's retry policy tries again (thrown retryable) or stops (non-retryable).
      * A disabled or deleted profile is not called: the delivery is skipped, with the reason.
+     *
+     * SPEC §5.2: no more than the account's cap of calls in flight here (over it, the attempt
+     * fails at once, `AccountBusy`, and comes back shortly); a local first attempt waits at
+     * most LOCAL_ATTEMPT_BUDGET_MS, after which its call goes on, taken over by the regular
+     * activity (`Handovers`).
      */
     async deliverWebhook(req: WebhookRequest): Promise<DeliveryResult> {
-      const target = await loadTarget(sql, requireKeyring(config.keys.secrets, 'SECRETS_KEY'), req);
-      if ('skip' in target) {
-        await markSkipped(sql, req, target.skip);
-        return { status: 'skipped', reason: target.skip };
+      const ctx = Context.current();
+      if (!ctx.info.isLocal) {
+        const adopted = handovers.adopt<DeliveryResult>(req.deliveryId, ctx.cancellationSignal);
+        if (adopted) return adopted;
       }
-      const auth = target.auth;
-      let token = '';
-      for (let refreshed = false; ; refreshed = true) {
-        if (auth?.type === 'advanced') {
-          try {
-            token = await tokens.get(req.profileId!, auth);
-          } catch (e) {
-            if (!(e instanceof TokenError)) throw e;
-            countAttempt('token_error');
-            return settle(req, { statusCode: null, error: e.message, head: null, latencyMs: 0 }, e.verdict);
-          }
-        }
-        const sent = await send(http, req, target, token, config.webhook.timeoutSeconds);
-        countAttempt(sent);
-        if (sent.statusCode === 401 && auth?.type === 'advanced' && !refreshed) {
-          // The token may have been revoked or expired early: one fresh token, one more request.
-          await recordAttempt(sql, req, { ...sent, error: 'HTTP 401: token refused, fetching a new one' }, 'retry');
-          tokens.invalidate(req.profileId!, auth, token);
-          continue;
-        }
-        // A refused address stays refused: no later attempt would do better.
-        return settle(req, sent, sent.refused ? 'reject' : classifyResponse(sent.statusCode));
-      }
+      const slot = calls.enter(req.sid, req.deliveryId);
+      if (!slot) throw accountBusy(req.sid, calls.turnAway(req.sid, req.deliveryId));
+      const abort = new AbortController();
+      const call = attempt(req, abort.signal, slot.turnedAway).finally(slot.release);
+      return ctx.info.isLocal ? handovers.within(req.deliveryId, config.outbound.localBudgetMs, call, abort) : call;
     },
 
     /**
@@ -173,16 +201,17 @@ async function loadTarget(sql: Sql, ring: Keyring, req: WebhookRequest): Promise
  * cancels its attempts after its grace time (worker/worker.ts), and a webhook that hangs then
  * fails this attempt at once (retried on the next worker) instead of holding the stop.
  */
-function attemptSignal(timeoutSeconds: number): AbortSignal {
+function attemptSignal(timeoutSeconds: number, abort: AbortSignal): AbortSignal {
   const timeout = AbortSignal.timeout(timeoutSeconds * 1000);
   try {
-    return AbortSignal.any([timeout, Context.current().cancellationSignal]);
+    return AbortSignal.any([timeout, abort, Context.current().cancellationSignal]);
   } catch {
-    return timeout; // outside an activity (a dry run)
+    return AbortSignal.any([timeout, abort]); // outside an activity (a dry run)
   }
 }
 
-async function send(http: OutboundFetch, req: WebhookRequest, target: Target, token: string, timeoutSeconds: number): Promise<Sent> {
+/** `abort`: the attempt's own, fired when the regular attempt that took it over is cancelled. */
+async function send(http: OutboundFetch, req: WebhookRequest, target: Target, token: string, timeoutSeconds: number, abort: AbortSignal): Promise<Sent> {
   // Signed at each attempt: a receiver refuses old timestamps, and a retry can come hours later.
   const timestamp = Math.floor(Date.now() / 1000);
   const headers = attemptHeaders({
@@ -199,7 +228,7 @@ async function send(http: OutboundFetch, req: WebhookRequest, target: Target, to
       headers,
       body: req.body ?? undefined,
       redirect: 'manual',
-      signal: attemptSignal(timeoutSeconds),
+      signal: attemptSignal(timeoutSeconds, abort),
     });
     const { text: head } = await readCapped(res, RESPONSE_HEAD_BYTES);
     return { statusCode: res.status, error: null, head, latencyMs: Math.round(performance.now() - started), retryAfter: res.headers.get('retry-after') };

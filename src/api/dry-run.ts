@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
-import { planSample, previewActions, REPLAY_LIMIT, SAMPLE_SOURCE, tallyReplay, type ActionPreview, type PreviewProfile, type SampleAnswer, type SampleConfig } from '../domain/dry-run.js';
+import { planSample, previewActions, REPLAY_CHUNK, ReplayTally, SAMPLE_SOURCE, type ActionPreview, type PreviewProfile, type SampleAnswer, type SampleConfig } from '../domain/dry-run.js';
 import { profileSkipReason } from '../domain/callback-profile.js';
 import { ValidationError } from '../domain/errors.js';
 import { requireKeyring } from '../domain/keyring.js';
@@ -18,7 +18,7 @@ import { subscriptionStates } from '../outbound/send.js';
 import type { RunPlan, WebhookRequest } from '../workflows/definitions.js';
 import type { Account } from './auth.js';
 import { ApiError, notFound } from './errors.js';
-import { instant, toInstant } from './query.js';
+import { CURSOR_TIME_FORMAT, instant, toInstant } from './query.js';
 import { checkConfigRules } from './receive-config-rules.js';
 
 /**
@@ -92,9 +92,13 @@ export const replayAnswerSchema = z.object({
   number: z.string(), since: z.string(),
   judged_at: z.string().describe('matching is judged as if each message arrived now, against the configurations as they are now'),
   outcome: z.enum(['keyword', 'expired', 'default']).describe("the unsaved configuration's outcome for the messages it takes (expired: its expiry has passed)"),
-  scanned: z.number().int(), limit: z.number().int(),
-  truncated: z.boolean().describe('more messages than limit since since: the newest were replayed'),
-  oldest_scanned_at: z.string().nullable().describe('the oldest message replayed: when truncated, the replay covers this time onwards'),
+  scanned: z.number().int().describe('how many messages were replayed: every one received from covered_from to covered_to'),
+  limit: z.number().int().describe('how many messages one replay reads at most (DRY_RUN_MAX_MESSAGES)'),
+  covered_from: z.string().nullable().describe('every message received at or after this time (up to covered_to) was replayed: since itself unless truncated; null when truncated before any'),
+  covered_to: z.string().describe('the newest message replayed, or judged_at if later'),
+  truncated: z.boolean().describe('the replay stopped before since (see truncated_reason): it covers the newest messages, from covered_from on'),
+  truncated_reason: z.enum(['messages', 'time']).nullable().describe('messages: limit messages were read; time: DRY_RUN_MAX_SECONDS passed; null when not truncated'),
+  oldest_scanned_at: z.string().nullable().describe('the oldest message replayed'),
   matched: z.number().int().describe('how many the unsaved configuration would take'),
   taken_from: z.array(z.object({
     outcome: z.enum(['keyword', 'expired', 'default', 'standard', 'no_match', 'unknown_number']),
@@ -104,7 +108,7 @@ export const replayAnswerSchema = z.object({
 
 export const dryRunAnswerSchema = z.union([sampleAnswerSchema, replayAnswerSchema]);
 
-export type DryRunDeps = { sql: Sql; config: Pick<Config, 'keys' | 'webhookAllowPrivateNetworks'> };
+export type DryRunDeps = { sql: Sql; config: Pick<Config, 'keys' | 'webhookAllowPrivateNetworks' | 'dryRun'> };
 
 export function dryRun(deps: DryRunDeps, account: Account, input: DryRunInput): Promise<SampleAnswer | ReplayAnswer> {
   if (input.config) {
@@ -195,6 +199,9 @@ async function preview(sql: Sql, planned: { plan: RunPlan; actions: PlannedActio
 
 export type ReplayAnswer = z.output<typeof replayAnswerSchema>;
 
+/** A stored message as a replay reads it; `at` is its received_at to the microsecond (UTC), its place in the keyset. */
+type ReplayRow = { seq: string; message: string; received_at: Date; at: string };
+
 /** The unsaved configuration's stand-in id among the number's candidates. */
 const UNSAVED = 'unsaved';
 
@@ -219,26 +226,58 @@ async function replay(deps: DryRunDeps, account: Account, input: DryRunInput & {
   const route = await ownedRoute(sql, account.sid, rec.number);
   const phrases = await underConfigAsync(() => checkConfigRules(sql, account, rec, null, false));
   const since = toInstant('since', input.since, account.timezone);
-
-  const rows = await sql<{ message: string; received_at: Date }[]>`
-    SELECT message, received_at FROM inbound_messages
-    WHERE recipient = ${rec.number} AND received_at >= ${since} AND (sid = ${account.sid} OR sid IS NULL)
-    ORDER BY received_at DESC
-    LIMIT ${REPLAY_LIMIT + 1}`;
-  const truncated = rows.length > REPLAY_LIMIT;
-  const scanned = truncated ? rows.slice(0, REPLAY_LIMIT) : rows;
   const after = withConfig(route, { id: UNSAVED, sid: account.sid, isDefault: rec.isDefault, keyword: rec.keyword, phrases, expiresAt: rec.expiresAt });
-  const tally = tallyReplay(scanned.map((r) => ({ before: matchRoute(route, r.message, now), after: matchRoute(after, r.message, now) })), UNSAVED, account.sid);
+
+  // The window newest first, in chunks resuming after the last row read (received_at, seq:
+  // inbound_messages_recipient_received), until it is read whole or the replay's budget of
+  // messages or time is spent. The tally counts whole instants only, so that covered_from is
+  // exact: an instant cut by the chunk that ran out of budget is left out.
+  const { maxMessages, maxSeconds } = deps.config.dryRun;
+  const deadline = performance.now() + maxSeconds * 1000;
+  const tally = new ReplayTally(UNSAVED, account.sid);
+  let read = 0;
+  let last: { at: string; seq: string } | null = null;
+  let newest: Date | null = null;
+  let stopped: 'messages' | 'time' | null = null;
+  for (;;) {
+    const take = Math.min(REPLAY_CHUNK, maxMessages - read);
+    const rows: ReplayRow[] = await sql<ReplayRow[]>`
+      SELECT seq, message, received_at, to_char(received_at AT TIME ZONE 'UTC', ${CURSOR_TIME_FORMAT}) AS at FROM inbound_messages
+      WHERE recipient = ${rec.number} AND received_at >= ${since} AND (sid = ${account.sid} OR sid IS NULL)
+      ${last ? sql`AND received_at <= ${last.at}::text::timestamptz AND (received_at < ${last.at}::text::timestamptz OR seq < ${last.seq})` : sql``}
+      ORDER BY received_at DESC, seq DESC
+      LIMIT ${take + 1}`;
+    const chunk = rows.slice(0, take);
+    newest ??= chunk[0]?.received_at ?? null;
+    for (const r of chunk) tally.add(r.at, { before: matchRoute(route, r.message, now), after: matchRoute(after, r.message, now) });
+    read += chunk.length;
+    if (rows.length <= take) break;
+    last = { at: chunk.at(-1)!.at, seq: chunk.at(-1)!.seq };
+    if (read >= maxMessages) stopped = 'messages';
+    else if (performance.now() > deadline) stopped = 'time';
+    if (stopped) {
+      // The row after the last one read tells whether the last instant was read whole.
+      tally.settle(rows[take]!.at !== last.at);
+      break;
+    }
+  }
+  if (!stopped) tally.settle(true);
+  const { scanned, oldest, matched, taken_from } = tally.result();
+  const iso = (at: string | null) => (at === null ? null : new Date(at).toISOString());
   return {
     number: rec.number,
     since: since.toISOString(),
     judged_at: now.toISOString(),
     outcome: rec.isDefault ? 'default' : isExpired(rec.expiresAt, now) ? 'expired' : 'keyword',
-    scanned: scanned.length,
-    limit: REPLAY_LIMIT,
-    truncated,
-    oldest_scanned_at: scanned.at(-1)?.received_at.toISOString() ?? null,
-    ...tally,
+    scanned,
+    limit: maxMessages,
+    covered_from: stopped ? iso(oldest) : since.toISOString(),
+    covered_to: (newest && newest > now ? newest : now).toISOString(),
+    truncated: stopped !== null,
+    truncated_reason: stopped,
+    oldest_scanned_at: iso(oldest),
+    matched,
+    taken_from,
   };
 }
 

@@ -69,6 +69,12 @@ export const body = <S extends z.ZodType>(schema: S, description?: string) => ({
 /** The `limit` and `offset` a list answers with. */
 export const pageFields = { limit: z.number().int(), offset: z.number().int() };
 
+/** …and, for a list that pages by keyset (`cursorPage`), the cursor of the page after. */
+export const cursorPageFields = {
+  ...pageFields,
+  next_cursor: z.string().nullable().openapi({ description: 'give it as cursor for the page after this one; null when this page is the last' }),
+};
+
 export { NOT_BLANK } from '../domain/patterns.js';
 
 /** A timestamp as the API writes it (ISO 8601, UTC). */

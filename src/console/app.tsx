@@ -777,7 +777,10 @@ function ConfigForm(props: {
         <div class="actions"><button type="submit" class="secondary" formaction="/console/configs/replay">Try on past messages</button></div>
         {props.replay && (
           <div role="status" id="replay-result">
-            <p><strong>{props.replay.matched}</strong> of {props.replay.scanned} messages since {props.replay.since} would be taken ({props.replay.outcome}){props.replay.truncated ? `; only the newest ${props.replay.limit} were replayed` : ''}.</p>
+            <p><strong>{props.replay.matched}</strong> of {props.replay.scanned} messages since {when(props.replay.covered_from ?? props.replay.since)} would be taken ({props.replay.outcome}).</p>
+            {props.replay.truncated && (
+              <p class="muted">The replay stopped early ({props.replay.truncated_reason === 'time' ? 'its time ran out' : `${props.replay.limit} messages read`}): {props.replay.covered_from ? `it covers the messages from ${when(props.replay.covered_from)} on, not those since ${when(props.replay.since)}` : 'no whole instant was read'}.</p>
+            )}
             {props.replay.taken_from.length > 0 && (
               <ul>
                 {(props.replay.taken_from as any[]).map((t) => (

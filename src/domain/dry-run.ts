@@ -22,8 +22,11 @@ export const DRY_RUN_MESSAGE_ID = 'dry-run';
  */
 export const SAMPLE_SOURCE = '+12025550123';
 
-/** How many stored messages a replay reads at most (the newest ones since `since`). */
-export const REPLAY_LIMIT = 10_000;
+/**
+ * How many stored messages a replay reads in one query: it reads the window newest first, in
+ * chunks of this size, each resuming after the last (a keyset on received_at, seq).
+ */
+export const REPLAY_CHUNK = 5_000;
 
 /** What shows for a value that is sent but never shown. */
 export const REDACTED = '[redacted]';
@@ -253,18 +256,60 @@ export type TakenFrom = {
  * a standard keyword or nothing. Another account's configuration is counted, not named.
  */
 export function tallyReplay(pairs: { before: ReplayMatch; after: ReplayMatch }[], newId: string, sid: string): { matched: number; taken_from: TakenFrom[] } {
-  const groups = new Map<string, TakenFrom>();
-  let matched = 0;
-  for (const { before, after } of pairs) {
-    if (after.configId !== newId) continue;
-    matched++;
-    const other = before.configId !== null && before.sid !== sid;
+  const tally = new ReplayTally(newId, sid);
+  for (const pair of pairs) tally.add('', pair);
+  tally.settle(true);
+  const { matched, taken_from } = tally.result();
+  return { matched, taken_from };
+}
+
+/**
+ * A replay's count kept as the messages are read, newest first, so that what it covered can
+ * be said exactly: a replay that stops early counts only whole instants. The messages of the
+ * oldest instant read so far are held back until an older one shows that instant is done
+ * (`add`), or the reader says whether it is (`settle`); held back and then dropped, they are
+ * not counted, and the replay covers from the instant after.
+ */
+export class ReplayTally {
+  private readonly groups = new Map<string, TakenFrom>();
+  private matched = 0;
+  private counted = 0;
+  /** the oldest instant counted whole */
+  private oldest: string | null = null;
+  private held: { at: string; pairs: { before: ReplayMatch; after: ReplayMatch }[] } | null = null;
+
+  constructor(private readonly newId: string, private readonly sid: string) {}
+
+  /** One message, received at `at` (no later than the one before it). */
+  add(at: string, pair: { before: ReplayMatch; after: ReplayMatch }): void {
+    if (this.held && this.held.at !== at) this.settle(true);
+    this.held ??= { at, pairs: [] };
+    this.held.pairs.push(pair);
+  }
+
+  /** The messages held back (the oldest instant read): counted when that instant was read whole, else dropped. */
+  settle(whole: boolean): void {
+    const held = this.held;
+    this.held = null;
+    if (!held || !whole) return;
+    for (const pair of held.pairs) this.count(pair);
+    this.counted += held.pairs.length;
+    this.oldest = held.at;
+  }
+
+  result(): { scanned: number; oldest: string | null; matched: number; taken_from: TakenFrom[] } {
+    const taken_from = [...this.groups.values()].sort((a, b) => b.count - a.count || a.outcome.localeCompare(b.outcome));
+    return { scanned: this.counted, oldest: this.oldest, matched: this.matched, taken_from };
+  }
+
+  private count({ before, after }: { before: ReplayMatch; after: ReplayMatch }): void {
+    if (after.configId !== this.newId) return;
+    this.matched++;
+    const other = before.configId !== null && before.sid !== this.sid;
     const configId = other ? null : before.configId;
     const key = `${before.outcome}|${configId ?? ''}|${other}`;
-    const group = groups.get(key) ?? { outcome: before.outcome, config_id: configId, keyword: other ? null : before.keyword, other_account: other, count: 0 };
+    const group = this.groups.get(key) ?? { outcome: before.outcome, config_id: configId, keyword: other ? null : before.keyword, other_account: other, count: 0 };
     group.count++;
-    groups.set(key, group);
+    this.groups.set(key, group);
   }
-  const taken_from = [...groups.values()].sort((a, b) => b.count - a.count || a.outcome.localeCompare(b.outcome));
-  return { matched, taken_from };
 }

@@ -2,9 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Sql } from '../db/sql.js';
 import type { Log } from '../runtime/logger.js';
+import { inCustomerOrder, type InTurn } from '../domain/fair-queue.js';
 import { customerKey, type RunStarter } from './starter.js';
 
-type PendingRow = { id: string; sid: string | null; recipient: string; source: string; keyword: string | null; outcome: string; storedAt: Date };
+type PendingRow = {
+  id: string; sid: string | null; recipient: string; source: string; keyword: string | null; outcome: string; storedAt: Date;
+  /** the newest older message of the same customer still pending and never refused, if any */
+  older: string | null;
+};
 
 /** A sweep, as the holder of the dispatch lease: the host and process, for someone reading the table. */
 const holderName = () => `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -23,9 +28,12 @@ async function takeLease(sql: Sql, holder: string): Promise<boolean> {
 
 /**
  * One sweep: hands the starter stored messages whose run has not been confirmed and that it
- * does not hold already, oldest first, and waits until those are started (or refused, or
- * Temporal is found unreachable). Messages Temporal refused before go last, so they cannot
- * crowd out the rest. Answers how many this sweep saw started.
+ * does not hold already, and waits until those are started (or refused, or Temporal is found
+ * unreachable). Accounts take turns (SPEC §5.2): each account's oldest first, then each one's
+ * second, and so on (`pendingInTurn`), so an account's backlog does not hold the others back.
+ * Messages Temporal refused before go last in their account, so they cannot crowd out the
+ * rest. A customer's messages still start in the order they came, whichever accounts they
+ * went to (a shared short code). Answers how many this sweep saw started.
  *
  * Only the holder of the dispatch lease sweeps (migration 008). The lease is taken, renewed
  * and given back by single statements: no transaction and no lock is held while Temporal is
@@ -38,11 +46,9 @@ export async function dispatchPending(deps: { sql: Sql; starter: RunStarter }, b
   if (!(await takeLease(sql, holder))) return 0;
   const renew = setInterval(() => void takeLease(sql, holder).catch(() => {}), (LEASE_SECONDS * 1000) / 3);
   try {
-    const rows = await sql<PendingRow[]>`
-      SELECT id, sid, recipient, source, keyword, outcome, created_at AS "storedAt" FROM inbound_messages
-      WHERE dispatch_state = 'pending' ORDER BY dispatch_attempts, seq LIMIT ${batch}`;
-    // Ordered: a backlog starts in arrival order (SPEC §5), one start after another.
-    const handed = rows
+    const rows = await pendingInTurn(sql, batch);
+    // Ordered: an account's backlog starts in arrival order (SPEC §5), one start after another.
+    const handed = inCustomerOrder(rows, customerKey, (id) => starter.holds(id))
       .filter((r) => !starter.queued(r.id))
       .filter((r) => starter.enqueue(r, customerKey(r), true))
       .map((r) => r.id);
@@ -55,6 +61,33 @@ export async function dispatchPending(deps: { sql: Sql; starter: RunStarter }, b
     clearInterval(renew);
     await sql`UPDATE dispatch_lease SET until = '-infinity' WHERE id = 1 AND holder = ${holder}`.catch(() => {});
   }
+}
+
+/**
+ * Up to `batch` pending messages, accounts in turn: every account's first (by dispatch
+ * attempts, then arrival), then every account's second, and so on. Each account's are read
+ * by its own probe of `inbound_messages_pending_account` (migration 021), at most a quarter
+ * batch each, so a sweep costs the same however long one account's backlog is.
+ */
+function pendingInTurn(sql: Sql, batch: number): Promise<(PendingRow & InTurn)[]> {
+  const each = Math.ceil(batch / 4);
+  return sql<(PendingRow & InTurn)[]>`
+    WITH firsts AS (
+      SELECT m.* FROM accounts a CROSS JOIN LATERAL (
+        SELECT id, sid, recipient, source, keyword, outcome, created_at, dispatch_attempts, seq FROM inbound_messages
+        WHERE dispatch_state = 'pending' AND sid = a.sid ORDER BY dispatch_attempts, seq LIMIT ${each}) m
+      UNION ALL
+      (SELECT id, sid, recipient, source, keyword, outcome, created_at, dispatch_attempts, seq FROM inbound_messages
+       WHERE dispatch_state = 'pending' AND sid IS NULL ORDER BY dispatch_attempts, seq LIMIT ${each})
+    ), turns AS (
+      SELECT *, row_number() OVER (PARTITION BY sid ORDER BY dispatch_attempts, seq) AS turn FROM firsts
+      ORDER BY turn, dispatch_attempts, seq LIMIT ${batch}
+    )
+    SELECT t.id, t.sid, t.recipient, t.source, t.keyword, t.outcome, t.created_at AS "storedAt", t.dispatch_attempts AS attempts, t.seq,
+           (SELECT o.id FROM inbound_messages o
+            WHERE o.dispatch_state = 'pending' AND o.recipient = t.recipient AND o.source = t.source AND o.seq < t.seq AND o.dispatch_attempts = 0
+            ORDER BY o.seq DESC LIMIT 1) AS older
+    FROM turns t ORDER BY t.turn, t.dispatch_attempts, t.seq`;
 }
 
 export type Dispatcher = { stop: () => Promise<void> };

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
+import { FairQueue } from '../domain/fair-queue.js';
+import { shareOf } from '../domain/fairness.js';
 import { withLogFields, type Log } from '../runtime/logger.js';
 import { metrics } from '../runtime/metrics.js';
 import { ensureSearchAttributes, errorChain, isTemporalUnreachable, startInboundRun, type StartableMessage } from '../runtime/temporal.js';
@@ -14,8 +16,6 @@ export function customerKey(m: { recipient: string; source: string }): string {
   return `${m.recipient} ${m.source}`;
 }
 
-/** `ordered`: started only after every ordered job queued before it (the dispatcher's backlog). */
-type Job = { m: StartableMessage; key: string; ordered: boolean };
 
 /**
  * Whether ingest is saturated: `busyAt` or more authenticated ingest requests being answered
@@ -76,7 +76,9 @@ export type StarterOptions = {
  * The one path that starts message runs. Ingest hands it each stored message, so the run
  * starts right after the 202; the dispatcher hands it stored messages nobody is starting
  * (stored while Temporal was down, past `maxQueued`, or by a process that died). Starts with
- * the same key (one customer on one number) run one after another, in the order queued.
+ * the same key (one customer on one number) run one after another, in the order queued;
+ * accounts take turns (`FairQueue`, SPEC §5.2), so one account's burst delays its own starts
+ * and not another account's.
  *
  * While ingest is saturated (`IngestLoad`: a burst is arriving) at most `busyConcurrency`
  * starts are in flight, none by default, and `sustainedConcurrency` (4) once that has lasted
@@ -88,12 +90,11 @@ export type StarterOptions = {
  * confirmed, so nothing here can lose one.
  */
 export class RunStarter {
-  private queue: Job[] = [];
+  /** accounts served in turn (SPEC §5.2), each first-in first-out, a customer's starts in order */
+  private queue = new FairQueue<StartableMessage>();
   private inFlight = 0;
-  private orderedInFlight = false;
   private pumpScheduled = false;
   private recheck: NodeJS.Timeout | null = null;
-  private busyKeys = new Set<string>();
   private tracked = new Set<string>();
   private waiters = new Map<string, (() => void)[]>();
   private recent = new Set<string>();
@@ -112,12 +113,14 @@ export class RunStarter {
 
   /**
    * Queues a start behind earlier ones with the same key; false when left to the dispatcher.
-   * `ordered` starts also wait for every ordered start queued before them, whatever its key.
+   * `ordered` starts (the dispatcher's backlog) also wait for every ordered start of their
+   * account queued before them, whatever its key. Accounts take turns: one account's burst
+   * queues behind itself, not in front of the others.
    */
   enqueue(m: StartableMessage, key: string = m.id, ordered = false): boolean {
     if (this.tracked.has(m.id)) return true;
-    if (this.unreachableUntil > Date.now() || this.queue.length >= this.opts.maxQueued) return false;
-    this.queue.push({ m, key, ordered });
+    if (this.unreachableUntil > Date.now() || this.queue.size >= this.opts.maxQueued) return false;
+    this.queue.push(m, { share: shareOf(m.sid), key, ordered });
     this.tracked.add(m.id);
     metrics.runStartQueued.inc();
     this.schedulePump();
@@ -165,7 +168,7 @@ export class RunStarter {
   }
 
   private isIdle(): boolean {
-    return this.inFlight === 0 && this.queue.length === 0 && this.started.length === 0 && this.marking === null;
+    return this.inFlight === 0 && this.queue.size === 0 && this.started.length === 0 && this.marking === null;
   }
 
   private limit(): number {
@@ -174,7 +177,7 @@ export class RunStarter {
     const now = Date.now();
     const sustained = busy.since + this.opts.sustainedAfterMs;
     // Held back: look again when ingest may have calmed down, or held back long enough.
-    if (!this.recheck && this.queue.length > 0 && now < sustained) {
+    if (!this.recheck && this.queue.size > 0 && now < sustained) {
       this.recheck = setTimeout(() => {
         this.recheck = null;
         this.pump();
@@ -198,28 +201,15 @@ export class RunStarter {
   }
 
   private pump(): void {
-    let orderedWaits = this.orderedInFlight;
-    // A job that waits holds back the jobs of its key behind it, and an ordered job the
-    // ordered ones behind it.
-    const waiting = new Set<string>();
-    for (let i = 0; i < this.queue.length && this.inFlight < this.limit(); ) {
-      const job = this.queue[i]!;
-      if (this.busyKeys.has(job.key) || waiting.has(job.key) || (job.ordered && orderedWaits)) {
-        waiting.add(job.key);
-        orderedWaits ||= job.ordered;
-        i++;
-        continue;
-      }
-      this.queue.splice(i, 1);
-      this.busyKeys.add(job.key);
+    while (this.inFlight < this.limit()) {
+      const job = this.queue.take();
+      if (!job) return;
       this.inFlight++;
-      if (job.ordered) this.orderedInFlight = orderedWaits = true;
       // The start's lines name its MO, not the request whose message set the pump off.
-      const ids = { moId: job.m.id, workflowId: workflowIdFor(job.m.id) };
-      void withLogFields(ids, () => this.start(job.m, job.ordered ? 'dispatcher' : 'ingest'), { fresh: true }).finally(() => {
+      const ids = { moId: job.item.id, workflowId: workflowIdFor(job.item.id) };
+      void withLogFields(ids, () => this.start(job.item, job.lane.ordered ? 'dispatcher' : 'ingest'), { fresh: true }).finally(() => {
         this.inFlight--;
-        this.busyKeys.delete(job.key);
-        if (job.ordered) this.orderedInFlight = false;
+        this.queue.done(job.lane);
         this.pump();
         this.settle();
       });
@@ -245,9 +235,7 @@ export class RunStarter {
       // Refused: noted on the message, which the dispatcher tries again after the others.
       if (isTemporalUnreachable(err)) {
         this.unreachableUntil = Date.now() + config.dispatchIntervalMs;
-        const dropped = this.queue;
-        this.queue = [];
-        for (const job of dropped) this.release(job.m.id);
+        for (const dropped of this.queue.clear()) this.release(dropped.id);
         this.release(m.id);
         this.deps.log?.(`Temporal unreachable; stored messages wait for the dispatcher: ${errorChain(err)}`, { level: 'warn' });
         return;

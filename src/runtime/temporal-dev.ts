@@ -13,6 +13,16 @@ export const INSTALL_HINT =
 export type DevServer = { address: string; uiUrl: string; name: string; stop: () => Promise<void> };
 
 /**
+ * SPEC §5.2, "Fairness": the task queue dispatches the tasks of different fairness keys (each
+ * account's sid, `domain/fairness.ts`) in turn instead of first-in first-out. Fairness holds
+ * within a task queue partition, so new tasks go to one (a backlog written to others before
+ * still drains: the read partitions stay as they were); `enableMigration` moves a backlog
+ * queued before fairness was on. What a production server needs: docs/decisions.md, "Fair
+ * shares and slow endpoints", and deploy/temporal/dynamicconfig.yaml.
+ */
+export const FAIRNESS_DYNAMIC_CONFIG = ['matching.enableFairness=true', 'matching.enableMigration=true', 'matching.numTaskqueueWritePartitions=1'];
+
+/**
  * Runs `temporal server start-dev` with its state in DATA_DIR/temporal.db, so runs and timers
  * survive a restart, its web UI on (decoding payloads through `uiCodecEndpoint` when given), and
  * the project's search attributes registered.
@@ -34,6 +44,7 @@ export async function startTemporalDevServer(config: Config, log: (line: string)
     '--sqlite-pragma', 'synchronous=normal',
     '--namespace', namespace,
     '--log-level', 'warn',
+    ...FAIRNESS_DYNAMIC_CONFIG.flatMap((v) => ['--dynamic-config-value', v]),
     ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
     ...allSearchAttributes.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];

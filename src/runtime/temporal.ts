@@ -1,5 +1,6 @@
 import { Client, Connection, isGrpcServiceError, ScheduleAlreadyRunning, WorkflowExecutionAlreadyStartedError, type ConnectionLike } from '@temporalio/client';
 import type { Config } from '../config.js';
+import { fairnessPriority } from '../domain/fairness.js';
 import type { Keyring } from '../domain/keyring.js';
 import { escapeMarkdown, runSummary } from '../domain/run-summary.js';
 import { providerReportsDelivery } from '../outbound/sms-providers.js';
@@ -99,6 +100,9 @@ export async function startInboundRun(
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
+        // SPEC §5.2: the account's fair share of the task queue (its activities inherit it);
+        // a server with fairness off (docs/decisions.md) takes the key and ignores it.
+        priority: fairnessPriority(m.sid),
         // What the Temporal UI shows of the run: its page shows the static summary (a payload,
         // encrypted with PAYLOAD_KEY), its workflow list the MoSummary search attribute.
         staticSummary: escapeMarkdown(summary),

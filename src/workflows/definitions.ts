@@ -146,11 +146,14 @@ export type RunPlan = {
 /**
  * How one attempt of an action ended, as data: made by `startRun` (the first attempts of the
  * first step's actions, in the activity that prepares the run) or by the workflow's local first attempt.
- * `final`: no retry can mend it (a webhook's 4xx, a provider's refusal).
+ * `final`: no retry can mend it (a webhook's 4xx, a provider's refusal). `handOver`: the
+ * regular activity goes on at once, without the first backoff: the call was still in flight
+ * at the end of the local budget (the regular attempt takes it over), or was not made because
+ * the account's calls are at their cap (the regular attempt waits its turn).
  */
 export type AttemptOutcome<R = unknown> =
   | { ok: true; result: R }
-  | { ok: false; final: boolean; message: string; retryAfterMs: number | null };
+  | { ok: false; final: boolean; message: string; retryAfterMs: number | null; handOver?: boolean };
 
 /**
  * The activity's own error: a regular activity's failure wraps it in an ActivityFailure; a
@@ -175,11 +178,13 @@ export function failedAttempt(err: unknown, finalType: string): AttemptOutcome<n
   const cause = activityError(err);
   const app = cause instanceof ApplicationFailure ? cause : null;
   const wait = app?.details?.[0];
+  const handOver = app !== null && (app.type === errorTypes.handedOver || app.type === errorTypes.accountBusy);
   return {
     ok: false,
     final: app !== null && (app.nonRetryable === true || app.type === finalType),
     message: failureMessage(err),
     retryAfterMs: typeof wait === 'number' && wait >= 0 ? wait : null,
+    ...(handOver ? { handOver } : {}),
   };
 }
 
@@ -238,4 +243,8 @@ export const errorTypes = {
   webhookRejected: 'WebhookRejected',
   webhookRetryable: 'WebhookRetryable',
   sendRejected: 'SendRejected',
+  /** a local first attempt outlasted its budget; its call goes on under the regular activity */
+  handedOver: 'HandedOver',
+  /** the account's outbound calls are at their cap: not made, tried again after a short wait */
+  accountBusy: 'AccountBusy',
 } as const;

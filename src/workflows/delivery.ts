@@ -1,5 +1,6 @@
 import { proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
+import { fairnessPriority } from '../domain/fairness.js';
 import { activitySummary } from '../domain/run-summary.js';
 import { errorTypes, failedAttempt, failureMessage, type AttemptOutcome, type DeliveryResult, type WebhookPolicy, type WebhookRequest } from './definitions.js';
 
@@ -39,7 +40,9 @@ export async function runDelivery(
     await store.failDelivery(req, first.message);
     return 'failed';
   }
-  await sleep(first.retryAfterMs ?? initialIntervalSeconds * 1000);
+  // Handed over (the call outlasted the local budget, or the account is at its cap): the
+  // regular activity goes on at once; otherwise after the first backoff.
+  if (!first.handOver) await sleep(first.retryAfterMs ?? initialIntervalSeconds * 1000);
   const webhook = proxyActivities<Activities>({
     startToCloseTimeout: attemptTimeout,
     scheduleToCloseTimeout: `${retryHours} hours`,
@@ -51,6 +54,8 @@ export async function runDelivery(
       nonRetryableErrorTypes: [errorTypes.webhookRejected],
     },
     summary,
+    // SPEC §5.2: the account's share of the workers (a replay's run has no key of its own).
+    priority: fairnessPriority(req.sid),
   });
   try {
     const result = await webhook.deliverWebhook(req);

@@ -30,6 +30,7 @@ import {
   type SmsAction,
 } from './definitions.js';
 import { isFinalDeliveryStatus } from '../domain/delivery-reports.js';
+import { fairnessPriority } from '../domain/fairness.js';
 import { activitySummary, withOutcome } from '../domain/run-summary.js';
 import { attemptLocally, runDelivery } from './delivery.js';
 
@@ -56,10 +57,13 @@ const outboundOptions: ActivityOptions = {
 const sendOptions: ActivityOptions = { ...outboundOptions, heartbeatTimeout: '10 seconds' };
 /** Their first attempt, made locally: see `firstLocally`. */
 const firstTryOptions: LocalActivityOptions = { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } };
-/** An action's activities, each summarised as the action ("auto reply via BRAND"). */
-const outboundAs = (summary: string) => ({
-  outbound: proxyActivities<Activities>({ ...outboundOptions, summary }),
-  sends: proxyActivities<Activities>({ ...sendOptions, summary }),
+/**
+ * An action's activities, each summarised as the action ("auto reply via BRAND"); the regular
+ * ones under the account's fairness key (SPEC §5.2), as the run itself.
+ */
+const outboundAs = (summary: string, sid: string | null) => ({
+  outbound: proxyActivities<Activities>({ ...outboundOptions, summary, priority: fairnessPriority(sid) }),
+  sends: proxyActivities<Activities>({ ...sendOptions, summary, priority: fairnessPriority(sid) }),
   firstTry: proxyLocalActivities<Activities>({ ...firstTryOptions, summary }),
 });
 
@@ -67,14 +71,15 @@ const outboundAs = (summary: string) => ({
  * Runs an action's first attempt as a local activity, which costs the Temporal server nothing
  * when it succeeds, as nearly all do (or takes the outcome of the one `startRun` made); a
  * failure that a retry may mend goes on as the regular activity under its retry policy, after
- * its first backoff. Sends stay once-only: the outbox claim is keyed by the action's
- * idempotency key, whichever attempt makes it.
+ * its first backoff. An attempt handed over (its call outlasted the local budget, or its
+ * account's calls are at their cap) goes on as the regular activity at once. Sends stay
+ * once-only: the outbox claim is keyed by the action's idempotency key, whichever attempt makes it.
  */
 async function firstLocally<A, R>(local: (a: A) => Promise<R>, regular: (a: A) => Promise<R>, arg: A, firstAttempt?: AttemptOutcome): Promise<R> {
   const first = firstAttempt ?? (await attemptLocally(local, arg, errorTypes.sendRejected));
   if (first.ok) return first.result as R;
   if (first.final) throw ApplicationFailure.nonRetryable(first.message, errorTypes.sendRejected);
-  await sleep('2 seconds');
+  if (!first.handOver) await sleep('2 seconds');
   return regular(arg);
 }
 
@@ -149,7 +154,7 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
   })();
 
   const sms = async (action: SmsAction) => {
-    const { firstTry, sends } = outboundAs(activitySummary.sms(action));
+    const { firstTry, sends } = outboundAs(activitySummary.sms(action), action.sid);
     const outboxId = await runAction(plan, state, action.type, () => firstLocally(firstTry.sendSmsAction, sends.sendSmsAction, action, firstAttempt(action.type)));
     if (outboxId) sentSms.push(outboxId);
   };
@@ -192,12 +197,12 @@ export async function inboundMessage(input: InboundMessageInput): Promise<RunSta
       case 'forward_sms':
         return sms(plan.forwardSms!);
       case 'forward_email': {
-        const { firstTry, sends } = outboundAs(activitySummary.email(plan.forwardEmail!.to));
+        const { firstTry, sends } = outboundAs(activitySummary.email(plan.forwardEmail!.to), plan.sid);
         return runAction(plan, state, 'forward_email', () => firstLocally(firstTry.sendEmailAction, sends.sendEmailAction, plan.forwardEmail!, firstAttempt('forward_email')));
       }
       case 'subscribe':
       case 'unsubscribe': {
-        const { firstTry, outbound } = outboundAs(activitySummary.subscription(plan.subscription!.change));
+        const { firstTry, outbound } = outboundAs(activitySummary.subscription(plan.subscription!.change), plan.sid);
         return runAction(plan, state, type, () => firstLocally(firstTry.applySubscriptionAction, outbound.applySubscriptionAction, plan.subscription!, firstAttempt(type)));
       }
       case 'trigger':

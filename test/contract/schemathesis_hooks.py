@@ -115,9 +115,40 @@ def _reset_profile():
     response.raise_for_status()
 
 
+# The lists that page by keyset, and where a cursor of each can be had (issue 18).
+CURSOR_LISTS = {
+    "listLogs": "/logs", "listDeliveries": "/deliveries", "listMessages": "/messages",
+    "listSubscriptions": "/subscriptions", "listSubscriptionHistory": "/subscriptions/history",
+    "listConsentLedger": "/subscriptions/ledger", "customerConsentHistory": "/subscriptions/ledger",
+}
+_cursors = {}
+
+
+def _cursor(op):
+    """A cursor the list made (its first page's next_cursor, of one row), or None when it has one row or none."""
+    if op not in _cursors:
+        response = requests.get(f"{F['base']}/v1/{F['sid']}{CURSOR_LISTS[op]}?limit=1", headers={"api-key": F["apiKey"]}, timeout=10)
+        response.raise_for_status()
+        _cursors[op] = response.json().get("next_cursor")
+    return _cursors[op]
+
+
+def _fix_cursor(op, case):
+    """An opaque cursor is one the list made: a generated string in its place is given one (or left out)."""
+    query = case.query
+    if op not in CURSOR_LISTS or not isinstance(query, dict) or not isinstance(query.get("cursor"), str) or not query["cursor"]:
+        return
+    cursor = _cursor(op)
+    if cursor is None:
+        del query["cursor"]
+    else:
+        query["cursor"] = cursor
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     op = _operation_id(case)
+    _fix_cursor(op, case)
     body = case.body
     if op in ("assignNumber", "reassignSenderId") and isinstance(body, dict):
         body["sid"] = F["sid"]

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { FAIRNESS_DYNAMIC_CONFIG } from '../../src/runtime/temporal-dev.js';
 import { allSearchAttributes } from '../../src/workflows/definitions.js';
 import { workflowsPath } from '../../src/worker/worker.js';
 
@@ -21,7 +22,8 @@ export function startTemporal(): Promise<TestWorkflowEnvironment> {
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },
       searchAttributes: allSearchAttributes,
-      extraArgs: ['--log-level', 'error'],
+      // Fairness on, as `npm start`'s dev server has it (runtime/temporal-dev.ts).
+      extraArgs: ['--log-level', 'error', ...FAIRNESS_DYNAMIC_CONFIG.flatMap((v) => ['--dynamic-config-value', v])],
     },
   });
 }

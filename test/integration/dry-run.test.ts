@@ -184,7 +184,8 @@ describe('dry run of an unsaved configuration over stored messages', () => {
     const joinUs = await dryRun(a, { since, config: { number: a.number, keyword: 'JOIN US', auto_reply: { sender: 'ACME', message: 'welcome' } } });
     expect(joinUs.status, JSON.stringify(joinUs.body)).toBe(200);
     expect(joinUs.body).toMatchObject({
-      number: a.number, outcome: 'keyword', scanned: 7, limit: 10_000, truncated: false, matched: 2,
+      number: a.number, outcome: 'keyword', scanned: 7, limit: ctx.config.dryRun.maxMessages, truncated: false, truncated_reason: null,
+      covered_from: new Date(since).toISOString(), matched: 2,
       taken_from: [{ outcome: 'keyword', config_id: join.id, keyword: 'JOIN', other_account: false, count: 2 }],
     });
     expect(new Date(joinUs.body.oldest_scanned_at).getTime()).toBeGreaterThan(Date.parse(since));

@@ -4,8 +4,8 @@ import { REPLAY_WORKFLOW, replayWorkflowIdFor, type ReplayDeliveryInput } from '
 import { accountGuard, type AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
-import { body, errors, json, pageFields, Routes, timestamp } from '../openapi.js';
-import { instant, page, toInstant, UUID } from '../query.js';
+import { body, cursorPageFields, errors, json, Routes, timestamp } from '../openapi.js';
+import { CURSOR_TIME_FORMAT, cursorPage, decodeCursor, instant, keysetPage, toInstant, UUID } from '../query.js';
 
 type DeliveryRow = {
   id: string; sid: string; log_id: string; profile_id: string | null; url: string; method: string;
@@ -37,7 +37,7 @@ const listQuery = z.object({
   since: instant.optional(),
   profile_id: z.string().regex(UUID, 'must be a callback profile id').optional(),
   log_id: z.string().min(1).optional(),
-  ...page(100),
+  ...cursorPage(100),
 });
 
 export const bulkReplayInput = z
@@ -98,19 +98,24 @@ export function deliveryRoutes(deps: AppDeps) {
   routes.add(createRoute({
     method: 'get', path: '/', operationId: 'listDeliveries', tags: ['deliveries'], summary: 'Webhook deliveries, newest first',
     request: { query: listQuery },
-    responses: { 200: json(z.object({ data: z.array(deliverySchema), ...pageFields }), 'The deliveries') },
+    responses: { 200: json(z.object({ data: z.array(deliverySchema), ...cursorPageFields }), 'The deliveries') },
   }), async (c, valid) => {
     const { sid, timezone } = c.get('account');
     const q = valid.query();
     const since = q.since === undefined ? null : toInstant('since', q.since, timezone);
-    const rows = await sql<DeliveryRow[]>`
-      SELECT * FROM deliveries WHERE sid = ${sid}
+    const after = q.cursor ? decodeCursor('deliveries', q.cursor, ['time', 'text'] as const) : null;
+    // The sort key is (created_at DESC, id): the rows after the cursor's are those created
+    // earlier, or at the same instant with a greater id.
+    const rows = await sql<(DeliveryRow & { cursor_at: string })[]>`
+      SELECT *, to_char(created_at AT TIME ZONE 'UTC', ${CURSOR_TIME_FORMAT}) AS cursor_at FROM deliveries WHERE sid = ${sid}
       ${q.status ? sql`AND status = ${q.status}` : sql``}
       ${since ? sql`AND created_at >= ${since}` : sql``}
       ${q.profile_id ? sql`AND profile_id = ${q.profile_id}` : sql``}
       ${q.log_id ? sql`AND log_id = ${q.log_id}` : sql``}
-      ORDER BY created_at DESC, id LIMIT ${q.limit} OFFSET ${q.offset}`;
-    return c.json({ data: rows.map(deliveryView), limit: q.limit, offset: q.offset });
+      ${after ? sql`AND created_at <= ${after[0]}::text::timestamptz AND (created_at < ${after[0]}::text::timestamptz OR id > ${after[1]})` : sql``}
+      ORDER BY created_at DESC, id LIMIT ${q.limit + 1} OFFSET ${q.offset}`;
+    const page = keysetPage(rows, q.limit, 'deliveries', (r) => [r.cursor_at, r.id]);
+    return c.json({ data: page.rows.map(deliveryView), limit: q.limit, offset: q.offset, next_cursor: page.next_cursor });
   });
 
   routes.add(createRoute({

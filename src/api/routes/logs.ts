@@ -9,12 +9,12 @@ import { parseLocalDateTime } from '../../domain/time.js';
 import { normalizeNumber } from '../../domain/phone.js';
 import { cancelScheduledReplySignal, rescheduleReplySignal } from '../../workflows/definitions.js';
 import { ApiError, notFound } from '../errors.js';
-import { body, errors, json, pageFields, Routes, timestamp } from '../openapi.js';
-import { instant, page, toInstant } from '../query.js';
+import { body, cursorPageFields, errors, json, Routes, timestamp } from '../openapi.js';
+import { cursorPage, decodeCursor, instant, keysetPage, toInstant } from '../query.js';
 import { normalizeKeyword } from '../../domain/keywords.js';
 
 type LogRow = {
-  id: string; source: string; recipient: string; message: string; operator: string | null; circle: string | null;
+  id: string; seq: string; source: string; recipient: string; message: string; operator: string | null; circle: string | null;
   keyword: string | null; outcome: string; config_id: string | null; workflow_id: string | null;
   dispatch_state: string; run_status: string | null; received_at: Date; created_at: Date; dispatch_error: string | null;
   ingest_notes: string[];
@@ -27,8 +27,14 @@ const listQuery = z.object({
   keyword: z.string().max(200).optional().openapi({ description: 'the keyword matched, any case' }),
   since: instant.optional().openapi({ description: 'received at or after (ISO 8601, or YYYY-MM-DD HH:MM:SS on the account\'s clock)' }),
   until: instant.optional().openapi({ description: 'received before' }),
-  ...page(50),
+  ...cursorPage(50),
 });
+
+/**
+ * How many messages a window probe counts at most (`received_at` index, index only): a
+ * window with fewer is read whole and sorted; see listLogs.
+ */
+const WINDOW_PROBE = 10_000;
 
 const logSchema = z
   .object({
@@ -101,24 +107,53 @@ export function logRoutes(deps: AppDeps) {
   routes.add(createRoute({
     method: 'get', path: '/', operationId: 'listLogs', tags: ['logs'], summary: 'MO logs, newest first',
     request: { query: listQuery },
-    responses: { 200: json(z.object({ data: z.array(logSchema), ...pageFields }), 'The logs') },
+    responses: { 200: json(z.object({ data: z.array(logSchema), ...cursorPageFields }), 'The logs') },
   }), async (c, valid) => {
     const { sid, timezone } = c.get('account');
     const q = valid.query();
     const since = q.since ? toInstant('since', q.since, timezone) : null;
     const until = q.until ? toInstant('until', q.until, timezone) : null;
-    const rows = await sql<LogRow[]>`
-      SELECT * FROM inbound_messages WHERE sid = ${sid}
+    const [before] = q.cursor ? decodeCursor('logs', q.cursor, ['id'] as const) : [null];
+    const inWindow = sql`
+      ${since ? sql`AND received_at >= ${since}` : sql``}
+      ${until ? sql`AND received_at < ${until}` : sql``}`;
+    const where = sql`
+      sid = ${sid}
       ${q.outcome ? sql`AND outcome = ${q.outcome}` : sql``}
       ${q.number ? sql`AND recipient = ${q.number}` : sql``}
       ${q.keyword ? sql`AND upper(keyword) = ${normalizeKeyword(q.keyword)}` : sql``}
-      ${since ? sql`AND received_at >= ${since}` : sql``}
-      ${until ? sql`AND received_at < ${until}` : sql``}
-      ORDER BY seq DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
+      ${inWindow}
+      ${before ? sql`AND seq < ${before}` : sql``}`;
+    // Every filter has its index (migration 020), but a time window is on received_at while
+    // the list is in seq order: the planner walks seq from the newest, expecting the window's
+    // rows to be spread evenly, and reads the whole account for a window long past. Two
+    // probes on the received_at index say which way is short: a small window (or one whose
+    // newer messages are many) is read whole from that index and sorted by seq; a large one that
+    // reaches the newest messages is walked in seq order.
+    let wholeWindow = false;
+    if (since || until) {
+      const [probe] = await sql<{ inside: number; newer: number }[]>`
+        SELECT (SELECT count(*)::int FROM (SELECT 1 FROM inbound_messages WHERE sid = ${sid} ${inWindow} LIMIT ${WINDOW_PROBE}) w) AS inside,
+               ${until
+                 ? sql`(SELECT count(*)::int FROM (SELECT 1 FROM inbound_messages WHERE sid = ${sid} AND received_at >= ${until} LIMIT ${WINDOW_PROBE}) n)`
+                 : sql`0`} AS newer`;
+      wholeWindow = probe!.inside < WINDOW_PROBE || probe!.newer >= WINDOW_PROBE;
+    }
+    const read = wholeWindow
+      ? sql<LogRow[]>`
+          WITH p AS (
+            -- OFFSET 0 keeps the window's read apart: planned for all its rows (the received_at
+            -- index, index only), not turned into the walk in seq order; half the cost of a
+            -- MATERIALIZED CTE, which would copy every seq first.
+            SELECT seq FROM (SELECT seq FROM inbound_messages WHERE ${where} OFFSET 0) w
+            ORDER BY seq DESC LIMIT ${q.limit + 1} OFFSET ${q.offset})
+          SELECT m.* FROM p JOIN inbound_messages m ON m.seq = p.seq ORDER BY m.seq DESC`
+      : sql<LogRow[]>`SELECT * FROM inbound_messages WHERE ${where} ORDER BY seq DESC LIMIT ${q.limit + 1} OFFSET ${q.offset}`;
+    const { rows, next_cursor } = keysetPage(await read, q.limit, 'logs', (r) => [r.seq]);
     const actions = rows.length
       ? await sql<ActionRow[]>`SELECT * FROM message_actions WHERE log_id IN ${sql(rows.map((r) => r.id))} ORDER BY type`
       : [];
-    return c.json({ data: rows.map((r) => view(r, actions)), limit: q.limit, offset: q.offset });
+    return c.json({ data: rows.map((r) => view(r, actions)), limit: q.limit, offset: q.offset, next_cursor });
   });
 
   routes.add(createRoute({

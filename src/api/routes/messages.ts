@@ -9,8 +9,8 @@ import { requireSenders } from './account.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { dailyLimitReached, returnDailySend, takeDailySend } from '../limits.js';
-import { body, errors, json, pageFields, Routes, timestamp } from '../openapi.js';
-import { page } from '../query.js';
+import { body, cursorPageFields, errors, json, Routes, timestamp } from '../openapi.js';
+import { cursorPage, decodeCursor, keysetPage } from '../query.js';
 
 export const sendInput = z
   .object({ to: msisdn, sender: senderId, body: z.string().min(1).max(1600), route: route.nullish(), template_id: templateId.nullish() })
@@ -20,7 +20,7 @@ const listQuery = z.object({
   status: z.enum(['queued', 'sending', 'sent', 'stored', 'failed', 'delivered', 'undelivered']).optional(),
   channel: z.enum(['sms', 'email']).optional(),
   log_id: z.string().optional(),
-  ...page(50),
+  ...cursorPage(50),
 });
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -129,17 +129,20 @@ export function messageRoutes(deps: AppDeps) {
     method: 'get', path: '/', operationId: 'listMessages', tags: ['messages'],
     summary: 'The outbox: every SMS and email sent for the account, newest first',
     request: { query: listQuery },
-    responses: { 200: json(z.object({ data: z.array(outboxSchema), ...pageFields }), 'The messages') },
+    responses: { 200: json(z.object({ data: z.array(outboxSchema), ...cursorPageFields }), 'The messages') },
   }), async (c, valid) => {
     const { sid } = c.get('account');
     const q = valid.query();
-    const rows = await sql<OutboxRow[]>`
+    const [before] = q.cursor ? decodeCursor('messages', q.cursor, ['id'] as const) : [null];
+    const rows = await sql<(OutboxRow & { seq: string })[]>`
       SELECT * FROM outbox WHERE sid = ${sid}
       ${q.status ? sql`AND status = ${q.status}` : sql``}
       ${q.channel ? sql`AND channel = ${q.channel}` : sql``}
       ${q.log_id ? sql`AND log_id = ${q.log_id}` : sql``}
-      ORDER BY seq DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
-    return c.json({ data: rows.map(outboxView), limit: q.limit, offset: q.offset });
+      ${before ? sql`AND seq < ${before}` : sql``}
+      ORDER BY seq DESC LIMIT ${q.limit + 1} OFFSET ${q.offset}`;
+    const page = keysetPage(rows, q.limit, 'messages', (r) => [r.seq]);
+    return c.json({ data: page.rows.map(outboxView), limit: q.limit, offset: q.offset, next_cursor: page.next_cursor });
   });
 
   return routes.app;

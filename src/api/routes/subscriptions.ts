@@ -3,17 +3,18 @@ import { ledgerOf, type LedgerEntry } from '../../consent/ledger.js';
 import { normalizeNumber } from '../../domain/phone.js';
 import { accountGuard, type AppEnv } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { json, pageFields, Routes, timestamp } from '../openapi.js';
-import { page } from '../query.js';
+import { cursorPageFields, json, Routes, timestamp } from '../openapi.js';
+import { CURSOR_TIME_FORMAT, cursorPage, decodeCursor, keysetPage } from '../query.js';
 
 const filters = {
   number: z.string().transform(normalizeNumber).optional().openapi({ description: "the customer's number" }),
   status: z.enum(['subscribed', 'unsubscribed']).optional(),
-  ...page(1000, 100_000),
+  ...cursorPage(1000, 100_000),
 };
-const listQuery = z.object({ ...filters, format: z.enum(['json', 'csv']).default('json') });
+const csvNote = 'json, or csv: a CSV file (its rows only: a next page is asked for with offset, or with cursor from a JSON page)';
+const listQuery = z.object({ ...filters, format: z.enum(['json', 'csv']).default('json').openapi({ description: csvNote }) });
 const historyQuery = z.object(filters);
-const ledgerQuery = z.object({ ...page(1000, 100_000), format: z.enum(['json', 'csv']).default('json') });
+const ledgerQuery = z.object({ ...cursorPage(1000, 100_000), format: z.enum(['json', 'csv']).default('json').openapi({ description: csvNote }) });
 const customerParam = z.object({
   msisdn: z.string().min(1).max(32).openapi({ param: { name: 'msisdn', in: 'path' }, description: "the customer's number (URL-encode the +)", example: '+919812345678' }),
 });
@@ -54,7 +55,7 @@ const ledgerView = (e: LedgerEntry) => ({
   channel: e.channel, via_number: e.via_number, status: e.status, reason: e.reason, created_at: e.created_at, applied_at: e.applied_at,
 });
 
-type Row = { msisdn: string; sender_id: string; status: string; via_number: string | null; log_id: string | null; updated_at: Date };
+type Row = { msisdn: string; sender_id: string; status: string; via_number: string | null; log_id: string | null; updated_at: Date; cursor_at: string };
 
 /**
  * One CSV cell. A carrier's number or message id is written as it came, so a cell that a
@@ -83,7 +84,7 @@ export function subscriptionRoutes(deps: AppDeps) {
       200: {
         description: 'The list, last changed first: JSON, or with format=csv a CSV file with a header row',
         content: {
-          'application/json': { schema: z.object({ data: z.array(subscriptionSchema), ...pageFields }) },
+          'application/json': { schema: z.object({ data: z.array(subscriptionSchema), ...cursorPageFields }) },
           'text/csv': { schema: z.string().openapi({ example: 'number,sender_id,status,via_number,log_id,updated_at\r\n' }) },
         },
       },
@@ -91,11 +92,18 @@ export function subscriptionRoutes(deps: AppDeps) {
   }), async (c, valid) => {
     const { sid } = c.get('account');
     const q = valid.query();
-    const rows = await sql<Row[]>`
-      SELECT msisdn, sender_id, status, via_number, log_id, updated_at FROM subscriptions WHERE sid = ${sid}
+    const after = q.cursor ? decodeCursor('subscriptions', q.cursor, ['time', 'text', 'text'] as const) : null;
+    // The sort key is (updated_at DESC, msisdn, sender_id): after the cursor's row come those
+    // changed earlier, or at the same instant and later in (msisdn, sender_id).
+    const page = keysetPage(await sql<Row[]>`
+      SELECT msisdn, sender_id, status, via_number, log_id, updated_at,
+             to_char(updated_at AT TIME ZONE 'UTC', ${CURSOR_TIME_FORMAT}) AS cursor_at
+      FROM subscriptions WHERE sid = ${sid}
       ${q.number ? sql`AND msisdn = ${q.number}` : sql``}
       ${q.status ? sql`AND status = ${q.status}` : sql``}
-      ORDER BY updated_at DESC, msisdn, sender_id LIMIT ${q.limit} OFFSET ${q.offset}`;
+      ${after ? sql`AND updated_at <= ${after[0]}::text::timestamptz AND (updated_at < ${after[0]}::text::timestamptz OR (msisdn, sender_id) > (${after[1]}, ${after[2]}))` : sql``}
+      ORDER BY updated_at DESC, msisdn, sender_id LIMIT ${q.limit + 1} OFFSET ${q.offset}`, q.limit, 'subscriptions', (r) => [r.cursor_at, r.msisdn, r.sender_id]);
+    const rows = page.rows;
     const data = rows.map((r) => ({ number: r.msisdn, sender_id: r.sender_id, status: r.status, via_number: r.via_number, log_id: r.log_id, updated_at: r.updated_at }));
     if (q.format === 'csv') {
       const header = ['number', 'sender_id', 'status', 'via_number', 'log_id', 'updated_at'] as const;
@@ -104,23 +112,26 @@ export function subscriptionRoutes(deps: AppDeps) {
       c.header('content-disposition', 'attachment; filename="subscriptions.csv"');
       return c.body(lines.join('\r\n') + '\r\n');
     }
-    return c.json({ data, limit: q.limit, offset: q.offset });
+    return c.json({ data, limit: q.limit, offset: q.offset, next_cursor: page.next_cursor });
   });
 
   routes.add(createRoute({
     method: 'get', path: '/history', operationId: 'listSubscriptionHistory', tags: ['subscriptions'],
     summary: 'Every subscribe and unsubscribe, newest first',
     request: { query: historyQuery },
-    responses: { 200: json(z.object({ data: z.array(eventSchema), ...pageFields }), 'The events') },
+    responses: { 200: json(z.object({ data: z.array(eventSchema), ...cursorPageFields }), 'The events') },
   }), async (c, valid) => {
     const { sid } = c.get('account');
     const q = valid.query();
-    const rows = await sql`
-      SELECT msisdn AS number, sender_id, status, via_number, log_id, created_at FROM subscription_events WHERE sid = ${sid}
+    const [before] = q.cursor ? decodeCursor('subscriptions/history', q.cursor, ['id'] as const) : [null];
+    const rows = await sql<{ id: string; number: string; sender_id: string; status: string; via_number: string | null; log_id: string | null; created_at: Date }[]>`
+      SELECT id, msisdn AS number, sender_id, status, via_number, log_id, created_at FROM subscription_events WHERE sid = ${sid}
       ${q.number ? sql`AND msisdn = ${q.number}` : sql``}
       ${q.status ? sql`AND status = ${q.status}` : sql``}
-      ORDER BY id DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
-    return c.json({ data: rows, limit: q.limit, offset: q.offset });
+      ${before ? sql`AND id < ${before}` : sql``}
+      ORDER BY id DESC LIMIT ${q.limit + 1} OFFSET ${q.offset}`;
+    const page = keysetPage(rows, q.limit, 'subscriptions/history', (r) => [r.id]);
+    return c.json({ data: page.rows.map(({ id: _id, ...event }) => event), limit: q.limit, offset: q.offset, next_cursor: page.next_cursor });
   });
 
   routes.add(createRoute({
@@ -131,7 +142,7 @@ export function subscriptionRoutes(deps: AppDeps) {
       200: {
         description: 'The entries: JSON, or with format=csv a CSV file with a header row',
         content: {
-          'application/json': { schema: z.object({ data: z.array(ledgerSchema), ...pageFields }) },
+          'application/json': { schema: z.object({ data: z.array(ledgerSchema), ...cursorPageFields }) },
           'text/csv': { schema: z.string().openapi({ example: `${LEDGER_COLUMNS.join(',')}\r\n` }) },
         },
       },
@@ -139,27 +150,30 @@ export function subscriptionRoutes(deps: AppDeps) {
   }), async (c, valid) => {
     const { sid } = c.get('account');
     const q = valid.query();
-    const data = (await ledgerOf(sql, sid, q)).map(ledgerView);
+    const [before] = q.cursor ? decodeCursor('ledger', q.cursor, ['id'] as const) : [null];
+    const page = keysetPage(await ledgerOf(sql, sid, { before, limit: q.limit + 1, offset: q.offset }), q.limit, 'ledger', (e) => [String(e.id)]);
+    const data = page.rows.map(ledgerView);
     if (q.format === 'csv') {
       const lines = [LEDGER_COLUMNS.join(','), ...data.map((d) => LEDGER_COLUMNS.map((h) => csvCell(h === 'senders' ? d.senders.join(' ') : d[h])).join(','))];
       c.header('content-type', 'text/csv; charset=utf-8');
       c.header('content-disposition', 'attachment; filename="consent-ledger.csv"');
       return c.body(lines.join('\r\n') + '\r\n');
     }
-    return c.json({ data, limit: q.limit, offset: q.offset });
+    return c.json({ data, limit: q.limit, offset: q.offset, next_cursor: page.next_cursor });
   });
 
   routes.add(createRoute({
     method: 'get', path: '/{msisdn}/history', operationId: 'customerConsentHistory', tags: ['subscriptions'],
     summary: "One customer's consent history from the ledger, newest first",
-    request: { params: customerParam, query: z.object(page(1000, 100_000)) },
-    responses: { 200: json(z.object({ data: z.array(ledgerSchema), ...pageFields }), 'The entries') },
+    request: { params: customerParam, query: z.object(cursorPage(1000, 100_000)) },
+    responses: { 200: json(z.object({ data: z.array(ledgerSchema), ...cursorPageFields }), 'The entries') },
   }), async (c, valid) => {
     const { sid } = c.get('account');
     const q = valid.query();
     const msisdn = normalizeNumber(c.req.param('msisdn')!); // Hono has decoded it already
-    const data = (await ledgerOf(sql, sid, { msisdn, limit: q.limit, offset: q.offset })).map(ledgerView);
-    return c.json({ data, limit: q.limit, offset: q.offset });
+    const [before] = q.cursor ? decodeCursor('ledger', q.cursor, ['id'] as const) : [null];
+    const page = keysetPage(await ledgerOf(sql, sid, { msisdn, before, limit: q.limit + 1, offset: q.offset }), q.limit, 'ledger', (e) => [String(e.id)]);
+    return c.json({ data: page.rows.map(ledgerView), limit: q.limit, offset: q.offset, next_cursor: page.next_cursor });
   });
 
   return routes.app;
