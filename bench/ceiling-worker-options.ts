@@ -7,7 +7,8 @@ import type { WorkerOptions } from '@temporalio/worker';
 /** Everything but what the ceiling itself fixes (where it connects, what it runs). */
 export type TunableWorkerOptions = Omit<Partial<WorkerOptions>, 'connection' | 'namespace' | 'taskQueue' | 'activities' | 'workflowsPath' | 'workflowBundle'>;
 
-export const ceilingWorkerOptions: TunableWorkerOptions = {};
+// As the service's worker (src/worker/worker.ts): 400 activity slots, the rest the SDK's defaults.
+export const ceilingWorkerOptions: TunableWorkerOptions = { maxConcurrentActivityTaskExecutions: 400 };
 
 export function resolvedCeilingWorkerOptions(env: NodeJS.ProcessEnv = process.env): TunableWorkerOptions {
   const extra = env.BENCH_CEILING_WORKER_OPTIONS ? (JSON.parse(env.BENCH_CEILING_WORKER_OPTIONS) as TunableWorkerOptions) : {};

@@ -59,7 +59,7 @@ const envSchema = z.object({
   // SPEC §5.2 "Fairness": each account's webhook and SMS provider calls in flight per worker
   // process (0: no cap), and how long a first attempt may run locally before it goes on as a
   // regular activity (docs/decisions.md, "Fair shares and slow endpoints").
-  OUTBOUND_CONCURRENCY_PER_ACCOUNT: count(8),
+  OUTBOUND_CONCURRENCY_PER_ACCOUNT: count(150),
   LOCAL_ATTEMPT_BUDGET_MS: number(1500),
   DISPATCH_INTERVAL_MS: number(2000),
   SHUTDOWN_TIMEOUT_SECONDS: number(30),

@@ -4,6 +4,9 @@ import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { silentLog, temporalLogger, type Log } from '../runtime/logger.js';
 import { temporalDataConverter } from '../runtime/payload-codec.js';
 
+/** Activity slots per worker (see createWorker). */
+export const WORKER_ACTIVITY_SLOTS = 400;
+
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /**
@@ -38,5 +41,9 @@ export async function createWorker(opts: {
     // time: Ctrl-C stops `npm start` within its deadline whatever is in flight (issue 16).
     shutdownGraceTime: '3s',
     shutdownForceTime: '6s',
+    // Outbound calls are I/O, not CPU: room for one account's slow endpoint at its cap
+    // (OUTBOUND_CONCURRENCY_PER_ACCOUNT, 150: a 3 s endpoint drains at ~50 MO/s) with as many
+    // slots again for everyone else (issue 18). The bench's ceiling uses the same.
+    maxConcurrentActivityTaskExecutions: WORKER_ACTIVITY_SLOTS,
   });
 }
