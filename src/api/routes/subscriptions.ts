@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { ledgerOf, type LedgerEntry } from '../../consent/ledger.js';
 import { normalizeNumber } from '../../domain/phone.js';
 import { accountGuard, type AppEnv } from '../auth.js';
@@ -68,6 +69,14 @@ export const csvCell = (v: unknown) => {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
+/** A CSV download: a header row, then one row per record, each cell through csvCell. */
+function csvFile<K extends string>(c: Context, filename: string, header: readonly K[], rows: Record<K, unknown>[]): Response {
+  const lines = [header.join(','), ...rows.map((r) => header.map((h) => csvCell(r[h])).join(','))];
+  c.header('content-type', 'text/csv; charset=utf-8');
+  c.header('content-disposition', `attachment; filename="${filename}"`);
+  return c.body(lines.join('\r\n') + '\r\n');
+}
+
 /**
  * The opt-in / opt-out list: one row per customer and sender ID (`*` = all of the account's),
  * with the message that last changed it; `?number=` is the customer's number.
@@ -105,13 +114,7 @@ export function subscriptionRoutes(deps: AppDeps) {
       ORDER BY updated_at DESC, msisdn, sender_id LIMIT ${q.limit + 1} OFFSET ${q.offset}`, q.limit, 'subscriptions', (r) => [r.cursor_at, r.msisdn, r.sender_id]);
     const rows = page.rows;
     const data = rows.map((r) => ({ number: r.msisdn, sender_id: r.sender_id, status: r.status, via_number: r.via_number, log_id: r.log_id, updated_at: r.updated_at }));
-    if (q.format === 'csv') {
-      const header = ['number', 'sender_id', 'status', 'via_number', 'log_id', 'updated_at'] as const;
-      const lines = [header.join(','), ...data.map((d) => header.map((h) => csvCell(d[h])).join(','))];
-      c.header('content-type', 'text/csv; charset=utf-8');
-      c.header('content-disposition', 'attachment; filename="subscriptions.csv"');
-      return c.body(lines.join('\r\n') + '\r\n');
-    }
+    if (q.format === 'csv') return csvFile(c, 'subscriptions.csv', ['number', 'sender_id', 'status', 'via_number', 'log_id', 'updated_at'], data);
     return c.json({ data, limit: q.limit, offset: q.offset, next_cursor: page.next_cursor });
   });
 
@@ -153,12 +156,7 @@ export function subscriptionRoutes(deps: AppDeps) {
     const [before] = q.cursor ? decodeCursor('ledger', q.cursor, ['id'] as const) : [null];
     const page = keysetPage(await ledgerOf(sql, sid, { before, limit: q.limit + 1, offset: q.offset }), q.limit, 'ledger', (e) => [String(e.id)]);
     const data = page.rows.map(ledgerView);
-    if (q.format === 'csv') {
-      const lines = [LEDGER_COLUMNS.join(','), ...data.map((d) => LEDGER_COLUMNS.map((h) => csvCell(h === 'senders' ? d.senders.join(' ') : d[h])).join(','))];
-      c.header('content-type', 'text/csv; charset=utf-8');
-      c.header('content-disposition', 'attachment; filename="consent-ledger.csv"');
-      return c.body(lines.join('\r\n') + '\r\n');
-    }
+    if (q.format === 'csv') return csvFile(c, 'consent-ledger.csv', LEDGER_COLUMNS, data.map((d) => ({ ...d, senders: d.senders.join(' ') })));
     return c.json({ data, limit: q.limit, offset: q.offset, next_cursor: page.next_cursor });
   });
 
