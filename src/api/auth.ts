@@ -51,9 +51,10 @@ export function requireGateway(tokens: { ingest: string }, gateways: GatewayCach
     const given = bearer(c.req.header('authorization')) ?? (opts.queryParam ? c.req.query(opts.queryParam) ?? null : null);
     let gateway = given && sameSecret(given, tokens.ingest) ? DEFAULT_GATEWAY : null;
     if (!gateway) {
-      const known = given ? `gateway:${hashKey(given)}` : null;
+      const hash = given ? hashKey(given) : null;
+      const known = hash ? `gateway:${hash}` : null;
       limitsOf(c)?.screen(c, known);
-      gateway = given ? await gateways.byTokenHash(hashKey(given)) : null;
+      gateway = hash ? await gateways.byTokenHash(hash) : null;
       if (!gateway) {
         limitsOf(c)?.failed(c);
         throw new ApiError(401, 'unauthorized', 'a valid gateway bearer token is required (INGEST_TOKEN or a gateway token)');
@@ -84,7 +85,8 @@ export function requireAccount(sql: Sql): MiddlewareHandler<AppEnv> {
     const viaConsole = typeof consoleSid === 'string' && consoleSid === sid;
     // The console's own calls come signed in already: nothing to throttle.
     const limits = viaConsole ? undefined : limitsOf(c);
-    const known = sid && key ? `account:${sid}:${hashKey(key)}` : null;
+    const keyHash = key ? hashKey(key) : null;
+    const known = sid && keyHash ? `account:${sid}:${keyHash}` : null;
     limits?.screen(c, known);
     if (!sid || (!key && !viaConsole)) {
       limits?.failed(c);
@@ -92,7 +94,7 @@ export function requireAccount(sql: Sql): MiddlewareHandler<AppEnv> {
     }
     const [row] = await sql<(Account & { api_key_hash: string; active: boolean })[]>`
       SELECT sid, name, country, timezone, api_key_hash, active FROM accounts WHERE sid = ${sid}`;
-    if (!row || !(viaConsole || sameSecret(hashKey(key!), row.api_key_hash))) {
+    if (!row || !(viaConsole || sameSecret(keyHash!, row.api_key_hash))) {
       limits?.failed(c);
       throw new ApiError(401, 'unauthorized', 'unknown account or wrong api-key');
     }
